@@ -1,0 +1,5 @@
+"""Allows `python -m broadcaster`."""
+
+from broadcaster.cli.main import main
+
+main()

@@ -1,0 +1,151 @@
+"""Service configuration: environment (`BROADCASTER_`, nested with `__`), `.env`, a secrets directory.
+
+Secrets (page tokens, API keys, SMTP password, apprise URLs) live only here, as SecretStr, never
+in the practice directory: the directory names a secret by reference (`token: fb_m83001`) and
+`secrets` maps that name to its value, e.g. `BROADCASTER_SECRETS__FB_M83001=...` or a file
+`secrets__fb_m83001` in the secrets directory (`BROADCASTER_SECRETS_DIR`, default /run/secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from broadcaster.models import IncidentStatus
+from broadcaster.shipped_files import example_directory_path
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class GraphSettings(BaseModel):
+    """Facebook Graph API, called directly with aiohttp (apprise has no Page support)."""
+
+    base_url: str = "https://graph.facebook.com"
+    api_version: Annotated[str, Field(pattern=r"^v\d+\.\d+$")] = "v26.0"
+    concurrency: PositiveInt = 16  # Meta: 10-20 in flight across pages is safe
+    timeout_seconds: PositiveFloat = 15.0
+    reconcile_feed_limit: PositiveInt = 25
+
+
+class NotifySettings(BaseModel):
+    """GOV.UK Notify REST API: free text goes through one `((body))` template per channel."""
+
+    base_url: str = "https://api.notifications.service.gov.uk"
+    api_key: SecretStr | None = None
+    sms_template_id: str | None = None
+    email_template_id: str | None = None
+    sms_sender_id: str | None = None
+    email_reply_to_id: str | None = None
+    concurrency: PositiveInt = 20
+    requests_per_minute: PositiveInt = 3000  # Notify's per-key limit; we pace below it
+    timeout_seconds: PositiveFloat = 15.0
+
+
+class SmtpSettings(BaseModel):
+    host: str = "localhost"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "incident-alerts@broadcaster.invalid"
+    from_name: str = "Practice incident alerts"
+    message_id_domain: str = "broadcaster.invalid"
+    connections: PositiveInt = 4  # long-lived SMTP sessions, each sends messages in turn
+    timeout_seconds: PositiveFloat = 30.0
+
+
+class AppriseSettings(BaseModel):
+    threads: PositiveInt = 16  # the pool we own; apprise's shared pool is 6 and unsizeable
+    timeout_seconds: PositiveFloat = 20.0
+
+
+class RetrySettings(BaseModel):
+    """Backoff schedule (tenacity's exponential-with-jitter) and the per-delivery deadline."""
+
+    initial_seconds: PositiveFloat = 1.0
+    max_backoff_seconds: PositiveFloat = 300.0
+    jitter_seconds: Annotated[float, Field(ge=0)] = 1.0
+    max_attempts: PositiveInt = 12
+    deadline_seconds: PositiveFloat = 2 * 3600.0
+
+
+class DispatchSettings(BaseModel):
+    lease_seconds: PositiveFloat = 120.0  # a dead worker's claims come back after this
+    idle_poll_seconds: PositiveFloat = 0.5  # how often an idle dispatcher looks for new work
+    prefetch_per_route: PositiveInt = 32  # claimed ahead of free slots, per provider route
+    outbox_concurrency: PositiveInt = 8
+
+
+class SmsPolicy(BaseModel):
+    """SMS costs money per segment: by default texts go out when an incident opens and resolves."""
+
+    default_statuses: list[IncidentStatus] = [IncidentStatus.INVESTIGATING, IncidentStatus.RESOLVED]
+    price_per_segment_pence: Annotated[float, Field(ge=0)] = 2.27
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BROADCASTER_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        secrets_prefix="",
+        secrets_nested_delimiter="__",
+        secrets_dir_missing="ok",
+    )
+
+    database_url: str = "sqlite+aiosqlite:///broadcaster.db"
+    directory: Path = Field(default_factory=example_directory_path)
+    outbox_dir: Path = Path("outbox")
+    runbooks_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 8080
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    node_name: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+
+    graph: GraphSettings = GraphSettings()
+    notify: NotifySettings = NotifySettings()
+    smtp: SmtpSettings = SmtpSettings()
+    apprise: AppriseSettings = AppriseSettings()
+    retry: RetrySettings = RetrySettings()
+    dispatch: DispatchSettings = DispatchSettings()
+    sms: SmsPolicy = SmsPolicy()
+    secrets: dict[str, SecretStr] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Nested secrets: a file `notify__api_key` fills notify.api_key, `secrets__fb_x` a reference.
+        nested_secrets = NestedSecretsSettingsSource(file_secret_settings)
+        return (init_settings, env_settings, dotenv_settings, nested_secrets)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process knows, so log and error output can be scrubbed of them."""
+        values = [s.get_secret_value() for s in self.secrets.values()]
+        for maybe in (self.notify.api_key, self.smtp.password):
+            if maybe is not None:
+                values.append(maybe.get_secret_value())
+        return [v for v in values if v]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings the way an operator configures them: env, .env, secrets directory."""
+    secrets_dir = os.environ.get("BROADCASTER_SECRETS_DIR", "/run/secrets")
+    return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]

@@ -1,0 +1,1 @@
+"""Durable state: incidents, their updates, the delivery outbox and the audit trail."""

@@ -1,0 +1,76 @@
+"""Load a YAML file keeping where each value came from, so errors can name the line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from broadcaster.errors import FileProblem
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    path: Path
+    data: Any  # ruamel's dict/list subclasses: plain enough for pydantic, but they know lines
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """1-based line of the deepest part of `loc` that exists in the document."""
+        node, line = self.data, None
+        for key in loc:
+            try:
+                if isinstance(node, CommentedMap) and key in node:
+                    line = node.lc.key(key)[0] + 1
+                    node = node[key]
+                elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+                    line = node.lc.item(key)[0] + 1
+                    node = node[key]
+                else:
+                    break
+            except (KeyError, IndexError, TypeError):
+                break
+        if line is None and isinstance(self.data, CommentedMap | CommentedSeq):
+            line = self.data.lc.line + 1
+        return line
+
+
+def load_yaml(path: Path) -> YamlDocument | FileProblem:
+    """Parse `path`, or describe why it cannot be read as a problem with its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return FileProblem(path, None, "", "file not found; check the path in your settings")
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileProblem(path, None, "", f"cannot read the file ({exc}); save it as UTF-8 text")
+    try:
+        data = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        return FileProblem(path, line, "", f"not valid YAML: {exc.problem or exc.context}")
+    return YamlDocument(path=path, data=data)
+
+
+def describe_validation_error(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
+    """(location, readable message) for each pydantic error, without echoing input values twice."""
+    described = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"]
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        described.append((tuple(error["loc"]), message))
+    return described
+
+
+def dotted(loc: Sequence[str | int]) -> str:
+    """("sms", "recipients", 1) -> "sms.recipients[1]"."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -1,0 +1,1 @@
+"""Local stand-ins for the providers, following their documented behaviour and errors."""
