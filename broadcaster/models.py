@@ -27,6 +27,7 @@ class Severity(StrEnum):
 
 
 class DeliveryState(StrEnum):
+    BLOCKED = "blocked"  # waits for the previous message of its thread to be delivered or fail
     PENDING = "pending"
     SENDING = "sending"
     RETRYING = "retrying"

@@ -87,9 +87,13 @@ class DispatchSettings(BaseModel):
 
 
 class SmsPolicy(BaseModel):
-    """SMS costs money per segment: by default texts go out when an incident opens and resolves."""
+    """SMS costs money per segment: by default texts go out when an incident opens and resolves.
 
-    default_statuses: list[IncidentStatus] = [IncidentStatus.INVESTIGATING, IncidentStatus.RESOLVED]
+    The opening message always goes by text; later updates only when their status is listed
+    here, unless the sender asks otherwise for that update (--sms / --no-sms).
+    """
+
+    update_statuses: list[IncidentStatus] = [IncidentStatus.RESOLVED]
     price_per_segment_pence: Annotated[float, Field(ge=0)] = 2.27
 
 
@@ -112,6 +116,7 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(gt=0, lt=65536)] = 8080
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    api_token: SecretStr | None = None  # bearer token for the HTTP API's write endpoints
     node_name: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
     graph: GraphSettings = GraphSettings()
@@ -139,7 +144,7 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret this process knows, so log and error output can be scrubbed of them."""
         values = [s.get_secret_value() for s in self.secrets.values()]
-        for maybe in (self.notify.api_key, self.smtp.password):
+        for maybe in (self.notify.api_key, self.smtp.password, self.api_token):
             if maybe is not None:
                 values.append(maybe.get_secret_value())
         return [v for v in values if v]

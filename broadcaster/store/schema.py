@@ -68,6 +68,7 @@ deliveries = Table(
     Column("update_id", Integer, ForeignKey("updates.id"), nullable=False),
     Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
     Column("seq", Integer, nullable=False),
+    Column("update_status", String(16), nullable=False),
     Column("practice", String(16), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("recipient", String(320), nullable=False),

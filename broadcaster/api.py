@@ -1,0 +1,156 @@
+"""The HTTP JSON API: open incidents, post updates, read their status. Served by `broadcaster serve`."""
+
+from __future__ import annotations
+
+import hmac
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broadcaster.audience import Audience
+from broadcaster.directory import Directory
+from broadcaster.dispatcher import Dispatcher
+from broadcaster.errors import BroadcasterError, UnknownIncident
+from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
+from broadcaster.log_setup import SCRUBBER
+from broadcaster.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.render import ChannelTexts
+from broadcaster.settings import Settings
+from broadcaster.store.queries import deliveries_of, get_incident, list_incidents
+from broadcaster.store.records import parse_incident_ref
+
+ENGINE = web.AppKey("engine", AsyncEngine)
+SERVICE = web.AppKey("service", IncidentService)
+SETTINGS = web.AppKey("settings", Settings)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+
+
+class AudienceBody(BaseModel):
+    all: bool = False
+    groups: list[str] = []
+    ods: list[str] = []
+
+
+class OpenIncidentBody(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    message: str = Field(min_length=1)
+    severity: Severity = Severity.MAJOR
+    audience: AudienceBody
+    channels: list[ChannelKind] = list(ChannelKind)
+    sms: bool | None = None
+
+
+class UpdateBody(BaseModel):
+    status: IncidentStatus
+    message: str = Field(min_length=1)
+    sms: bool | None = None
+
+
+def make_app(*, engine: AsyncEngine, settings: Settings, directory: Directory,
+             dispatcher: Dispatcher) -> web.Application:
+    app = web.Application(middlewares=[_errors])
+    app[ENGINE] = engine
+    app[SETTINGS] = settings
+    app[DISPATCHER] = dispatcher
+    app[SERVICE] = IncidentService(engine=engine, directory=directory, settings=settings)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/incidents", incidents_index)
+    app.router.add_post("/api/incidents", open_incident)
+    app.router.add_get("/api/incidents/{ref}", incident_detail)
+    app.router.add_post("/api/incidents/{ref}/updates", post_update)
+    return app
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)  # type: ignore[no-any-return]
+    except UnknownIncident as exc:
+        return web.json_response({"error": str(exc)}, status=404)
+    except BroadcasterError as exc:
+        return web.json_response({"error": SCRUBBER.scrub(str(exc))}, status=422)
+    except ValidationError as exc:
+        return web.json_response({"error": "invalid request body",
+                                  "details": exc.errors(include_url=False, include_input=False)},
+                                 status=400)
+
+
+def _require_token(request: web.Request) -> Actor:
+    expected = request.app[SETTINGS].api_token
+    if expected is None:
+        raise web.HTTPForbidden(text="writes are disabled: set BROADCASTER_API_TOKEN to enable them")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise web.HTTPUnauthorized(text="send the API token as 'Authorization: Bearer <token>'")
+    name = request.headers.get("X-Actor", "api")
+    return Actor(name=name[:200], origin=f"api {request.remote}")
+
+
+def _incident_id(request: web.Request) -> int:
+    incident_id = parse_incident_ref(request.match_info["ref"])
+    if incident_id is None:
+        raise web.HTTPNotFound(text="incident references look like INC-42")
+    return incident_id
+
+
+async def healthz(request: web.Request) -> web.Response:
+    await list_incidents(request.app[ENGINE], limit=1)  # proves the database answers
+    return web.json_response({"status": "ok"})
+
+
+async def incidents_index(request: web.Request) -> web.Response:
+    found = await list_incidents(request.app[ENGINE])
+    return web.json_response([
+        {"ref": r.ref, "title": r.title, "status": r.status.value, "severity": r.severity.value,
+         "audience": r.audience.describe(), "created_at": r.created_at}
+        for r in found
+    ])
+
+
+async def incident_detail(request: web.Request) -> web.Response:
+    incident_id = _incident_id(request)
+    found = await get_incident(request.app[ENGINE], incident_id)
+    records = await deliveries_of(request.app[ENGINE], incident_id)
+    per_update: dict[int, Counter[str]] = {}
+    for r in records:
+        per_update.setdefault(r.update_seq, Counter())[r.state.value] += 1
+    return web.json_response({
+        "ref": found.record.ref, "title": found.record.title,
+        "status": found.record.status.value,
+        "updates": [{"seq": u.seq, "status": u.status.value, "message": u.message,
+                     "author": u.author, "deliveries": dict(per_update.get(u.seq, {}))}
+                    for u in found.updates],
+    })
+
+
+async def open_incident(request: web.Request) -> web.Response:
+    actor = _require_token(request)
+    body = OpenIncidentBody.model_validate(await request.json())
+    audience = Audience.parse(everyone=body.audience.all, groups=body.audience.groups,
+                              ods_codes=body.audience.ods)
+    stored = await request.app[SERVICE].open(
+        IncidentRequest(title=body.title, severity=body.severity,
+                        texts=ChannelTexts.same_everywhere(body.message), summary=body.message,
+                        audience=audience, channels=frozenset(body.channels), sms=body.sms),
+        actor=actor,
+    )
+    request.app[DISPATCHER].wake()
+    return web.json_response({"ref": stored.incident_ref, "deliveries": stored.deliveries},
+                             status=201)
+
+
+async def post_update(request: web.Request) -> web.Response:
+    actor = _require_token(request)
+    body = UpdateBody.model_validate(await request.json())
+    stored = await request.app[SERVICE].post_update(
+        _incident_id(request),
+        UpdateRequest(status=body.status, texts=ChannelTexts.same_everywhere(body.message),
+                      summary=body.message, sms=body.sms),
+        actor=actor,
+    )
+    request.app[DISPATCHER].wake()
+    return web.json_response({"ref": stored.incident_ref, "seq": stored.seq,
+                              "deliveries": stored.deliveries}, status=201)

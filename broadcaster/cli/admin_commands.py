@@ -1,0 +1,68 @@
+"""`broadcaster check` and `broadcaster serve`: for the operator."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+import structlog
+from aiohttp import web
+
+from broadcaster.api import make_app
+from broadcaster.cli.context import CliContext
+from broadcaster.cli.main import run_async, stdout_console
+from broadcaster.log_setup import configure_logging
+from broadcaster.preflight import check_endpoints_ready
+from broadcaster.runtime import open_database, running_dispatcher
+
+log = structlog.get_logger(__name__)
+
+
+@click.command()
+@click.pass_obj
+def check(ctx: CliContext) -> None:
+    """Validate the practice directory and that every secret and provider setting it needs is set."""
+    directory = ctx.directory  # raises with every problem listed
+    endpoints = [e for p in directory.practices for e in directory.endpoints(p)]
+    check_endpoints_ready(ctx.settings, endpoints)
+    routes = sorted({e.route for e in endpoints})
+    stdout_console().print(
+        f"{directory.path}: {len(directory.practices)} practices, {len(endpoints)} endpoints, "
+        f"routes {', '.join(routes)}. Everything needed is set."
+    )
+
+
+@click.command()
+@click.option("--host", help="Listen address (default: BROADCASTER_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Listen port (default: BROADCASTER_PORT or 8080).")
+@click.pass_obj
+def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
+    """Run the HTTP API and the dispatcher, which delivers and retries everything queued."""
+    settings = ctx.settings
+    configure_logging(log_format=settings.log_format, level=ctx.log_level or settings.log_level,
+                      secrets=settings.secret_values())
+    directory = ctx.directory
+    routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
+    check_endpoints_ready(settings, [e for p in directory.practices
+                                     for e in directory.endpoints(p)])
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_database(settings) as engine, \
+                running_dispatcher(engine, settings, routes) as dispatcher:
+            runner = web.AppRunner(make_app(engine=engine, settings=settings,
+                                            directory=directory, dispatcher=dispatcher))
+            await runner.setup()
+            site = web.TCPSite(runner, host or settings.host, port or settings.port)
+            await site.start()
+            log.info("serving", url=f"http://{host or settings.host}:{port or settings.port}",
+                     practices=len(directory.practices), routes=sorted(routes))
+            await stop.wait()
+            log.info("stopping")
+            await runner.cleanup()
+
+    run_async(go)

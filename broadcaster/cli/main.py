@@ -1,0 +1,78 @@
+"""The `broadcaster` command: open incidents, post updates, watch them land, run the server."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+import structlog
+from rich.console import Console
+
+from broadcaster.cli.context import CliContext
+from broadcaster.cli.exit_codes import ExitCode
+from broadcaster.errors import BroadcasterError
+from broadcaster.log_setup import SCRUBBER
+
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
+
+
+def stdout_console() -> Console:
+    # Wide enough off a terminal that grids and previews do not wrap in logs and pipes.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one command's coroutine; refusals become exit status 2 with the reason on stderr."""
+    try:
+        return asyncio.run(factory())
+    except BroadcasterError as exc:
+        click.echo(f"error: {SCRUBBER.scrub(str(exc))}", err=True)
+        sys.exit(ExitCode.REFUSED)
+    except KeyboardInterrupt:
+        click.echo("interrupted: anything not yet sent stays queued; "
+                   "`broadcaster serve` will send it", err=True)
+        sys.exit(ExitCode.NOT_FINISHED)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BroadcasterError as exc:  # raised while loading settings or the directory
+            click.echo(f"error: {SCRUBBER.scrub(str(exc))}", err=True)
+            sys.exit(ExitCode.REFUSED)
+
+
+@click.group(cls=_Group)
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              help="Log detail on stderr (default: warning for commands, info for serve).")
+@click.option("--as", "actor", metavar="NAME", help="Who is acting, for the audit trail.")
+@click.version_option(package_name="practice-broadcaster")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str | None, actor: str | None) -> None:
+    """Tell every GP practice's patients what is happening, on every channel, in seconds.
+
+    Settings come from BROADCASTER_* environment variables, a .env file and the secrets
+    directory; see the README. Exit status: 0 all delivered, 2 refused (nothing sent),
+    3 not finished yet, 4 some deliveries failed.
+    """
+    ctx.obj = CliContext(log_level=log_level, actor_name=actor)
+
+
+def main() -> None:
+    # Imported here: the command modules use this module's helpers.
+    from broadcaster.cli.admin_commands import check, serve  # noqa: PLC0415
+    from broadcaster.cli.send_commands import resolve, send, update  # noqa: PLC0415
+    from broadcaster.cli.status_commands import list_incidents, status  # noqa: PLC0415
+
+    for command in (send, update, resolve, status, list_incidents, check, serve):
+        cli.add_command(command)
+    cli(prog_name="broadcaster")

@@ -1,0 +1,72 @@
+"""`broadcaster status` and `broadcaster list`: what landed where."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import click
+
+from broadcaster.cli.context import CliContext
+from broadcaster.cli.exit_codes import ExitCode, exit_code_for
+from broadcaster.cli.main import run_async, stdout_console
+from broadcaster.cli.status_grid import print_status_grid, status_as_json
+from broadcaster.errors import UnknownIncident
+from broadcaster.runtime import open_database
+from broadcaster.store.queries import deliveries_of, get_incident, list_incidents as query_list
+from broadcaster.store.records import parse_incident_ref
+
+
+@click.command()
+@click.argument("incident")
+@click.option("--update", "seq", type=int, metavar="N",
+              help="Which update to show (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Every delivery as JSON, for scripts.")
+@click.pass_obj
+def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) -> None:
+    """Print INCIDENT's practice x channel grid: delivered, retrying, failed or unknown, and why.
+
+    Exit status: 0 when the update shown is fully delivered, 3 while some are still on their
+    way, 4 when some failed.
+    """
+    incident_id = parse_incident_ref(incident)
+    if incident_id is None:
+        raise click.BadParameter(f"{incident!r} is not an incident reference like INC-42",
+                                 param_hint="INCIDENT")
+    settings = ctx.settings
+    names = {p.ods: p.name for p in ctx.directory.practices}
+
+    async def go() -> ExitCode:
+        async with open_database(settings) as engine:
+            found = await get_incident(engine, incident_id)
+            shown = len(found.updates) - 1 if seq is None else seq
+            if not 0 <= shown < len(found.updates):
+                raise UnknownIncident(f"{found.record.ref} has updates 0 to "
+                                      f"{len(found.updates) - 1}; there is no update {seq}")
+            records = await deliveries_of(engine, incident_id, seq=None if as_json else shown)
+        if as_json:
+            click.echo(status_as_json(found, records))
+        else:
+            print_status_grid(found, records, names, shown, stdout_console())
+        return exit_code_for(Counter(r.state for r in records if r.update_seq == shown))
+
+    sys.exit(run_async(go))
+
+
+@click.command(name="list")
+@click.pass_obj
+def list_incidents(ctx: CliContext) -> None:
+    """List recent incidents, newest first."""
+    settings = ctx.settings
+
+    async def go() -> None:
+        async with open_database(settings) as engine:
+            found = await query_list(engine)
+        console = stdout_console()
+        if not found:
+            console.print("No incidents yet. `broadcaster send --help` shows how to open one.")
+        for record in found:
+            console.print(f"{record.ref:<8} {record.status.value:<13} {record.severity.value:<8} "
+                          f"{record.title}  ({record.audience.describe()})")
+
+    run_async(go)

@@ -1,0 +1,162 @@
+"""Render one update for every practice and channel: the exact texts that go into the outbox.
+
+Channel framing lives here so every trigger (CLI, API, runbook, health check) says things the
+same way: a Facebook post carries a reference marker and its first line is the status headline;
+later updates are comments; texts start "Update:"; emails keep one subject for the thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from broadcaster.channel_contract import RenderedContent
+from broadcaster.directory import Directory, Endpoint, Practice
+from broadcaster.errors import ContentRefused
+from broadcaster.models import ChannelKind, IncidentStatus
+from broadcaster.placeholders import TemplateSyntaxError, fill, missing_placeholders
+from broadcaster.sms_text import normalise_for_sms
+
+STATUS_LABEL = {
+    IncidentStatus.INVESTIGATING: "Investigating",
+    IncidentStatus.IDENTIFIED: "Cause identified",
+    IncidentStatus.MONITORING: "Service restored, monitoring",
+    IncidentStatus.RESOLVED: "Resolved",
+}
+
+
+def reference_marker(incident_ref: str, seq: int) -> str:
+    """Unique per message of a thread ("Ref INC-42", "Ref INC-42.2"), so a reconcile finds it."""
+    return f"Ref {incident_ref}" if seq == 0 else f"Ref {incident_ref}.{seq}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTexts:
+    """One update's texts per channel, placeholders still unfilled (from a message or a runbook)."""
+
+    sms: str
+    facebook: str
+    email_body: str
+    plain: str  # any other apprise channel
+
+    @classmethod
+    def same_everywhere(cls, message: str) -> ChannelTexts:
+        return cls(sms=message, facebook=message, email_body=message, plain=message)
+
+    def templates(self) -> dict[str, str]:
+        return {"sms": self.sms, "facebook": self.facebook, "email": self.email_body,
+                "other": self.plain}
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateHeading:
+    incident_ref: str  # "INC-42"
+    title: str
+    seq: int
+    status: IncidentStatus
+
+    @property
+    def marker(self) -> str:
+        return reference_marker(self.incident_ref, self.seq)
+
+    @property
+    def headline(self) -> str:
+        if self.status is IncidentStatus.RESOLVED:
+            return f"RESOLVED: {self.title}"
+        if self.seq == 0:
+            return f"INCIDENT: {self.title}"
+        return f"UPDATE ({STATUS_LABEL[self.status]}): {self.title}"
+
+    @property
+    def subject(self) -> str:
+        # Identical for the whole incident: Gmail and Outlook thread on it.
+        return f"[{self.incident_ref}] {self.title}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    endpoint: Endpoint
+    content: RenderedContent
+
+
+def check_placeholders(texts: ChannelTexts, practices: list[Practice]) -> None:
+    """Refuse the send if any practice lacks a value a text needs, listing who lacks what."""
+    lacking: dict[str, set[str]] = {}
+    try:
+        for practice in practices:
+            values = practice.placeholder_values()
+            for template in texts.templates().values():
+                for name in missing_placeholders(template, values):
+                    lacking.setdefault(f"{practice.ods} ({practice.name})", set()).add(name)
+    except TemplateSyntaxError as exc:
+        raise ContentRefused(f"the message has a broken placeholder: {exc}") from None
+    if lacking:
+        lines = "\n".join(f"  {who}: {', '.join(sorted(names))}" for who, names in lacking.items())
+        raise ContentRefused(
+            f"{len(lacking)} practice(s) lack placeholder values; add them to the directory "
+            f"or remove the placeholder from the message. Nothing was sent.\n{lines}"
+        )
+
+
+def render_for_practice(
+    heading: UpdateHeading, texts: ChannelTexts, practice: Practice
+) -> dict[ChannelKind, RenderedContent]:
+    values = practice.placeholder_values()
+    return {
+        ChannelKind.FACEBOOK: _facebook(heading, fill(texts.facebook, values)),
+        ChannelKind.SMS: _sms(heading, fill(texts.sms, values), practice),
+        ChannelKind.EMAIL: _email(heading, fill(texts.email_body, values), practice),
+        ChannelKind.APPRISE: RenderedContent(
+            subject=f"[{heading.incident_ref}] {heading.headline}", body=fill(texts.plain, values)
+        ),
+    }
+
+
+def _facebook(heading: UpdateHeading, text: str) -> RenderedContent:
+    standalone = f"{heading.headline}\n{text}\n\n{heading.marker}"
+    if heading.seq == 0:
+        return RenderedContent(body=standalone)
+    label = "Resolved" if heading.status is IncidentStatus.RESOLVED else "Update"
+    comment = f"{label} ({STATUS_LABEL[heading.status]}): {text}\n\n{heading.marker}"
+    return RenderedContent(body=comment, opening_body=standalone, headline=heading.headline)
+
+
+def _sms(heading: UpdateHeading, text: str, practice: Practice) -> RenderedContent:
+    if heading.seq == 0:
+        framed = text
+    elif heading.status is IncidentStatus.RESOLVED:
+        framed = f"Resolved: {text}"
+    else:
+        framed = f"Update: {text}"
+    if practice.name.lower() not in framed.lower():
+        framed = f"{practice.name}: {framed}"
+    return RenderedContent(body=normalise_for_sms(framed).text)
+
+
+def _email(heading: UpdateHeading, text: str, practice: Practice) -> RenderedContent:
+    status = STATUS_LABEL[heading.status]
+    intro = "" if heading.seq == 0 else f"Update {heading.seq} - {status}\n\n"
+    footer = (
+        f"\n\n-- \nPractice: {practice.name} ({practice.ods})\n"
+        f"Status: {status}\nIncident reference: {heading.incident_ref}\n"
+        "Replies to this address are not monitored."
+    )
+    return RenderedContent(subject=heading.subject, body=f"{intro}{text}{footer}")
+
+
+def plan_deliveries(
+    *,
+    directory: Directory,
+    practices: list[Practice],
+    heading: UpdateHeading,
+    texts: ChannelTexts,
+    channels: frozenset[ChannelKind],
+) -> list[PlannedDelivery]:
+    """Every (practice, channel, recipient) this update goes to, with its rendered content."""
+    check_placeholders(texts, practices)
+    planned = []
+    for practice in practices:
+        rendered = render_for_practice(heading, texts, practice)
+        for endpoint in directory.endpoints(practice):
+            if endpoint.channel in channels:
+                planned.append(PlannedDelivery(endpoint, rendered[endpoint.channel]))
+    return planned

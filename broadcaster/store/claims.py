@@ -1,0 +1,293 @@
+"""The dispatcher's side of the outbox: claim due deliveries, record outcomes, recover leases.
+
+A claim moves rows to `sending` under a lease in one statement (UPDATE ... RETURNING; on
+PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED), so two workers never
+send the same delivery. Newest update first: a status update is never stuck behind the tail of
+a large broadcast, and update N of a thread only becomes claimable (`blocked` -> `pending`)
+once update N-1 there is delivered or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from broadcaster.channel_contract import RenderedContent, ThreadContext
+from broadcaster.models import ChannelKind, DeliveryState, IncidentStatus
+from broadcaster.store.schema import deliveries, endpoint_attention
+
+# Literal, not bound: SQLite only uses the partial index when it can see these exact values.
+_CLAIMABLE = text("deliveries.state IN ('pending', 'retrying', 'unknown')")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    id: int
+    update_id: int
+    incident_id: int
+    seq: int
+    status: IncidentStatus
+    practice: str
+    channel: ChannelKind
+    recipient: str
+    route: str
+    credential_ref: str | None
+    content: RenderedContent
+    thread_key: str
+    needs_reconcile: bool
+    attempts: int  # attempts made before this one
+    created_at: float
+    deadline_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    route: str
+    recipient: str
+    practice: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedOutcome:
+    delivery_id: int
+    thread_key: str
+    route: str
+    recipient: str
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: float
+    needs_reconcile: bool
+    provider_id: str | None = None
+    is_thread_root: bool = False
+    last_error: str | None = None
+    attention: Attention | None = None
+
+
+_CLAIM_COLUMNS = (
+    deliveries.c.id, deliveries.c.update_id, deliveries.c.incident_id, deliveries.c.seq,
+    deliveries.c.update_status, deliveries.c.practice, deliveries.c.channel,
+    deliveries.c.recipient, deliveries.c.route, deliveries.c.credential_ref,
+    deliveries.c.content, deliveries.c.thread_key, deliveries.c.needs_reconcile,
+    deliveries.c.attempts, deliveries.c.created_at, deliveries.c.deadline_at,
+)
+
+
+async def claim_due(
+    engine: AsyncEngine, *, route: str, limit: int, owner: str, lease_seconds: float, now: float
+) -> list[ClaimedDelivery]:
+    candidates: Select[tuple[int]] = (
+        select(deliveries.c.id)
+        .where(deliveries.c.route == route, _CLAIMABLE, deliveries.c.next_attempt_at <= now)
+        .order_by(deliveries.c.update_id.desc(), deliveries.c.id)
+        .limit(limit)
+    )
+    if engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(deliveries)
+        .where(deliveries.c.id.in_(candidates.scalar_subquery()))
+        .values(state=DeliveryState.SENDING.value, lease_owner=owner,
+                lease_until=now + lease_seconds, updated_at=now)
+        .returning(*_CLAIM_COLUMNS)
+    )
+    async with engine.begin() as conn:
+        rows = (await conn.execute(statement)).all()
+    claimed = [
+        ClaimedDelivery(
+            id=r.id, update_id=r.update_id, incident_id=r.incident_id, seq=r.seq,
+            status=IncidentStatus(r.update_status), practice=r.practice,
+            channel=ChannelKind(r.channel), recipient=r.recipient, route=r.route,
+            credential_ref=r.credential_ref, content=RenderedContent.from_json(r.content),
+            thread_key=r.thread_key, needs_reconcile=bool(r.needs_reconcile),
+            attempts=r.attempts, created_at=r.created_at, deadline_at=r.deadline_at,
+        )
+        for r in rows
+    ]
+    claimed.sort(key=lambda c: (-c.update_id, c.id))
+    return claimed
+
+
+async def thread_contexts(
+    engine: AsyncEngine, claimed: Sequence[ClaimedDelivery]
+) -> dict[str, ThreadContext]:
+    """For each thread an update belongs to: what its delivered messages left behind."""
+    keys = {c.thread_key for c in claimed if c.seq > 0}
+    if not keys:
+        return {}
+    query = (
+        select(deliveries.c.thread_key, deliveries.c.provider_id, deliveries.c.is_thread_root,
+               deliveries.c.content)
+        .where(deliveries.c.thread_key.in_(keys),
+               deliveries.c.state == DeliveryState.DELIVERED.value)
+        .order_by(deliveries.c.thread_key, deliveries.c.seq)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    contexts: dict[str, ThreadContext] = {}
+    for row in rows:
+        ctx = contexts.get(row.thread_key, ThreadContext())
+        previous = (*ctx.previous_ids, row.provider_id) if row.provider_id else ctx.previous_ids
+        root_id, root_body = ctx.root_id, ctx.root_body
+        if row.is_thread_root:  # the latest message that opened a thread is the one to follow
+            root_id = row.provider_id
+            content = RenderedContent.from_json(row.content)
+            root_body = content.opening_body or content.body
+        contexts[row.thread_key] = ThreadContext(root_id, root_body, previous)
+    return contexts
+
+
+async def record_outcomes(
+    engine: AsyncEngine, outcomes: Sequence[RecordedOutcome], *, now: float
+) -> int:
+    """Write a batch of results; release the next message of every thread that finished.
+
+    Returns how many blocked deliveries became claimable.
+    """
+    if not outcomes:
+        return 0
+    params = [
+        {
+            "_id": o.delivery_id, "_state": o.state.value, "_attempts": o.attempts,
+            "_next": o.next_attempt_at, "_reconcile": o.needs_reconcile,
+            "_provider_id": o.provider_id, "_root": o.is_thread_root, "_error": o.last_error,
+            "_delivered_at": now if o.state is DeliveryState.DELIVERED else None,
+        }
+        for o in outcomes
+    ]
+    statement = (
+        update(deliveries)
+        .where(deliveries.c.id == bindparam("_id"))
+        .values(
+            state=bindparam("_state"), attempts=bindparam("_attempts"),
+            next_attempt_at=bindparam("_next"), needs_reconcile=bindparam("_reconcile"),
+            provider_id=func.coalesce(bindparam("_provider_id"), deliveries.c.provider_id),
+            is_thread_root=bindparam("_root"), last_error=bindparam("_error"),
+            delivered_at=bindparam("_delivered_at"), lease_owner=None, lease_until=None,
+            updated_at=now,
+        )
+    )
+    finished = {o.thread_key for o in outcomes if o.state.is_final}
+    async with engine.begin() as conn:
+        await conn.execute(statement, params)
+        await _update_attention(conn, outcomes, now)
+        return await _release_successors(conn, finished, now)
+
+
+async def _release_successors(conn: AsyncConnection, thread_keys: set[str], now: float) -> int:
+    if not thread_keys:
+        return 0
+    following = deliveries.alias("following")
+    first_blocked = (
+        select(func.min(following.c.seq))
+        .where(following.c.thread_key == deliveries.c.thread_key,
+               following.c.state == DeliveryState.BLOCKED.value)
+        .scalar_subquery()
+    )
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.state == DeliveryState.BLOCKED.value,
+               deliveries.c.thread_key.in_(thread_keys),
+               deliveries.c.seq == first_blocked)
+        .values(state=DeliveryState.PENDING.value, next_attempt_at=now, updated_at=now)
+    )
+    return result.rowcount
+
+
+async def _update_attention(
+    conn: AsyncConnection, outcomes: Sequence[RecordedOutcome], now: float
+) -> None:
+    flagged = [o.attention for o in outcomes if o.attention is not None]
+    healthy = {(o.route, o.recipient) for o in outcomes if o.state is DeliveryState.DELIVERED}
+    if healthy:
+        await conn.execute(
+            delete(endpoint_attention).where(
+                tuple_(endpoint_attention.c.route, endpoint_attention.c.recipient).in_(healthy)
+            )
+        )
+    for item in flagged:
+        insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        statement = insert_(endpoint_attention).values(
+            route=item.route, recipient=item.recipient, practice=item.practice,
+            reason=item.reason, since=now,
+        )
+        await conn.execute(statement.on_conflict_do_update(
+            index_elements=["route", "recipient"], set_={"reason": item.reason},
+        ))
+
+
+async def release_claims(engine: AsyncEngine, ids: Sequence[int], *, owner: str, now: float) -> None:
+    """Hand back claims that were never attempted (shutdown): they are simply due again."""
+    if not ids:
+        return
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == owner,
+                   deliveries.c.state == DeliveryState.SENDING.value)
+            .values(
+                state=literal_column(
+                    "CASE WHEN needs_reconcile THEN 'unknown' ELSE 'pending' END"
+                ),
+                lease_owner=None, lease_until=None, updated_at=now,
+            )
+        )
+
+
+async def recover_expired_leases(engine: AsyncEngine, *, now: float) -> int:
+    """A worker died mid-send: its attempt may have landed, so reconcile before resending."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.state == DeliveryState.SENDING.value,
+                   deliveries.c.lease_until < now)
+            .values(state=DeliveryState.UNKNOWN.value, needs_reconcile=True, lease_owner=None,
+                    lease_until=None, next_attempt_at=now, updated_at=now,
+                    last_error="the worker sending this stopped; checking with the provider")
+        )
+        released = await _sweep_blocked(conn, now)
+    return result.rowcount + released
+
+
+async def _sweep_blocked(conn: AsyncConnection, now: float) -> int:
+    """Safety net for the release in record_outcomes (e.g. an update written concurrently)."""
+    earlier = deliveries.alias("earlier")
+    still_waiting = (
+        select(earlier.c.id)
+        .where(earlier.c.thread_key == deliveries.c.thread_key,
+               earlier.c.seq < deliveries.c.seq,
+               earlier.c.state.not_in([DeliveryState.DELIVERED.value, DeliveryState.FAILED.value]))
+        .exists()
+    )
+    result = await conn.execute(
+        update(deliveries)
+        .where(and_(deliveries.c.state == DeliveryState.BLOCKED.value, ~still_waiting))
+        .values(state=DeliveryState.PENDING.value, next_attempt_at=now, updated_at=now)
+    )
+    return result.rowcount
+
+
+async def next_due_at(engine: AsyncEngine, *, route: str) -> float | None:
+    """When the earliest waiting delivery of this route becomes due (None: nothing waiting)."""
+    async with engine.connect() as conn:
+        value = await conn.scalar(
+            select(func.min(deliveries.c.next_attempt_at))
+            .where(deliveries.c.route == route, _CLAIMABLE)
+        )
+    return float(value) if value is not None else None

@@ -1,0 +1,154 @@
+"""Write an update and ALL its deliveries in one transaction, before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from broadcaster.errors import UnknownIncident
+from broadcaster.models import FINAL_STATES, DeliveryState, IncidentStatus
+from broadcaster.render import PlannedDelivery
+from broadcaster.store.records import (
+    AuditEntry,
+    NewIncident,
+    NewUpdate,
+    StoredUpdate,
+    incident_ref,
+)
+from broadcaster.store.schema import audit_events, deliveries, incidents, updates
+
+# Given the incident reference, render every delivery. Called inside the transaction: rendering
+# is pure CPU, so no network call ever happens while the transaction is open.
+Planner = Callable[[str, int], list[PlannedDelivery]]
+
+
+async def open_incident(
+    engine: AsyncEngine,
+    *,
+    incident: NewIncident,
+    opening: NewUpdate,
+    plan: Planner,
+    audit: AuditEntry,
+    now: float,
+    deadline_seconds: float,
+) -> StoredUpdate:
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            insert(incidents).values(
+                title=incident.title,
+                severity=incident.severity.value,
+                status=opening.status.value,
+                runbook=incident.runbook,
+                fields=incident.fields,
+                audience=incident.audience.to_json(),
+                channels=sorted(incident.channels),
+                created_by=incident.created_by,
+                created_at=now,
+            )
+        )
+        incident_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
+        stored = await _write_update(
+            conn, incident_id=incident_id, seq=0, new=opening, plan=plan, now=now,
+            deadline_seconds=deadline_seconds, busy_threads=set(),
+        )
+        await _audit(conn, audit, incident_id, now, {"update_seq": 0,
+                                                     "deliveries": stored.deliveries})
+        return stored
+
+
+async def append_update(
+    engine: AsyncEngine,
+    *,
+    incident_id: int,
+    new: NewUpdate,
+    plan: Planner,
+    audit: AuditEntry,
+    now: float,
+    deadline_seconds: float,
+) -> StoredUpdate:
+    async with engine.begin() as conn:
+        found = await conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id))
+        if found.first() is None:
+            raise UnknownIncident(f"no incident {incident_ref(incident_id)}; "
+                                  "`broadcaster list` shows the open ones")
+        last = await conn.scalar(
+            select(func.max(updates.c.seq)).where(updates.c.incident_id == incident_id)
+        )
+        busy = await _busy_threads(conn, incident_id)
+        stored = await _write_update(
+            conn, incident_id=incident_id, seq=(last or 0) + 1, new=new, plan=plan, now=now,
+            deadline_seconds=deadline_seconds, busy_threads=busy,
+        )
+        resolved_at = now if new.status is IncidentStatus.RESOLVED else None
+        await conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id)
+            .values(status=new.status.value, resolved_at=resolved_at)
+        )
+        await _audit(conn, audit, incident_id, now, {"update_seq": stored.seq,
+                                                     "deliveries": stored.deliveries})
+        return stored
+
+
+async def _busy_threads(conn: AsyncConnection, incident_id: int) -> set[str]:
+    """Threads whose earlier message is not yet delivered or failed: the new one must wait."""
+    rows = await conn.execute(
+        select(deliveries.c.thread_key)
+        .where(deliveries.c.incident_id == incident_id)
+        .where(deliveries.c.state.not_in([s.value for s in FINAL_STATES]))
+        .distinct()
+    )
+    return {r.thread_key for r in rows}
+
+
+async def _write_update(
+    conn: AsyncConnection,
+    *,
+    incident_id: int,
+    seq: int,
+    new: NewUpdate,
+    plan: Planner,
+    now: float,
+    deadline_seconds: float,
+    busy_threads: set[str],
+) -> StoredUpdate:
+    result = await conn.execute(
+        insert(updates).values(
+            incident_id=incident_id, seq=seq, status=new.status.value, message=new.message,
+            channels=sorted(new.channels), author=new.author, created_at=now,
+        )
+    )
+    update_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
+    planned = plan(incident_ref(incident_id), seq)
+    rows = []
+    for item in planned:
+        ep = item.endpoint
+        thread_key = f"{incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
+        state = DeliveryState.BLOCKED if thread_key in busy_threads else DeliveryState.PENDING
+        rows.append({
+            "update_id": update_id, "incident_id": incident_id, "seq": seq,
+            "update_status": new.status.value, "practice": ep.practice,
+            "channel": ep.channel.value, "recipient": ep.recipient, "route": ep.route,
+            "credential_ref": ep.credential_ref, "content": item.content.to_json(),
+            "thread_key": thread_key, "state": state.value, "needs_reconcile": False,
+            "attempts": 0, "next_attempt_at": now, "deadline_at": now + deadline_seconds,
+            "is_thread_root": False, "created_at": now, "updated_at": now,
+        })
+    if rows:
+        await conn.execute(insert(deliveries), rows)
+    return StoredUpdate(incident_id=incident_id, update_id=update_id, seq=seq,
+                        deliveries=len(rows))
+
+
+async def _audit(
+    conn: AsyncConnection, entry: AuditEntry, incident_id: int, now: float,
+    extra: dict[str, object],
+) -> None:
+    await conn.execute(
+        insert(audit_events).values(
+            at=now, actor=entry.actor, origin=entry.origin, action=entry.action,
+            incident_id=incident_id, detail={**entry.detail, **extra},
+        )
+    )

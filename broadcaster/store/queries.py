@@ -1,0 +1,111 @@
+"""Read-only questions about incidents and their deliveries (status grid, progress, lists)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broadcaster.audience import Audience
+from broadcaster.channel_contract import RenderedContent
+from broadcaster.errors import UnknownIncident
+from broadcaster.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.store.records import (
+    DeliveryRecord,
+    IncidentRecord,
+    UpdateRecord,
+    incident_ref,
+)
+from broadcaster.store.schema import deliveries, endpoint_attention, incidents, updates
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentWithUpdates:
+    record: IncidentRecord
+    updates: tuple[UpdateRecord, ...]
+
+
+def _incident(row: Row[tuple[object, ...]]) -> IncidentRecord:
+    m = row._mapping
+    return IncidentRecord(
+        id=m["id"], title=m["title"], severity=Severity(m["severity"]),
+        status=IncidentStatus(m["status"]), audience=Audience.from_json(m["audience"]),
+        channels=frozenset(ChannelKind(c) for c in m["channels"]), runbook=m["runbook"],
+        fields=dict(m["fields"]), created_by=m["created_by"], created_at=m["created_at"],
+        resolved_at=m["resolved_at"],
+    )
+
+
+async def get_incident(engine: AsyncEngine, incident_id: int) -> IncidentWithUpdates:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(incidents).where(incidents.c.id == incident_id))).first()
+        if row is None:
+            raise UnknownIncident(
+                f"no incident {incident_ref(incident_id)} in this database; "
+                "`broadcaster list` shows the incidents it holds"
+            )
+        rows = await conn.execute(
+            select(updates).where(updates.c.incident_id == incident_id).order_by(updates.c.seq)
+        )
+        found = tuple(
+            UpdateRecord(id=u.id, seq=u.seq, status=IncidentStatus(u.status), message=u.message,
+                         author=u.author, created_at=u.created_at)
+            for u in rows
+        )
+    return IncidentWithUpdates(_incident(row), found)
+
+
+async def list_incidents(engine: AsyncEngine, *, limit: int = 50) -> list[IncidentRecord]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(incidents).order_by(incidents.c.id.desc()).limit(limit))
+        return [_incident(r) for r in rows]
+
+
+async def deliveries_of(
+    engine: AsyncEngine, incident_id: int, *, seq: int | None = None
+) -> list[DeliveryRecord]:
+    query = select(deliveries).where(deliveries.c.incident_id == incident_id)
+    if seq is not None:
+        query = query.where(deliveries.c.seq == seq)
+    query = query.order_by(deliveries.c.practice, deliveries.c.channel, deliveries.c.recipient,
+                           deliveries.c.seq)
+    async with engine.connect() as conn:
+        rows = await conn.execute(query)
+        return [
+            DeliveryRecord(
+                id=r.id, update_seq=r.seq, practice=r.practice, channel=ChannelKind(r.channel),
+                recipient=r.recipient, route=r.route, state=DeliveryState(r.state),
+                attempts=r.attempts, provider_id=r.provider_id, last_error=r.last_error,
+                delivered_at=r.delivered_at, content=RenderedContent.from_json(r.content),
+            )
+            for r in rows
+        ]
+
+
+async def progress_of_update(engine: AsyncEngine, update_id: int) -> Counter[DeliveryState]:
+    """How many of an update's deliveries are in each state."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.state, func.count())
+            .where(deliveries.c.update_id == update_id)
+            .group_by(deliveries.c.state)
+        )
+        return Counter({DeliveryState(state): count for state, count in rows})
+
+
+async def routes_of_update(engine: AsyncEngine, update_id: int) -> set[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.route).where(deliveries.c.update_id == update_id).distinct()
+        )
+        return {r.route for r in rows}
+
+
+async def endpoints_needing_attention(engine: AsyncEngine) -> list[tuple[str, str, str, str]]:
+    """(practice, route, recipient, reason) for endpoints a person must fix."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(endpoint_attention).order_by(endpoint_attention.c.practice))
+        return [(r.practice, r.route, r.recipient, r.reason) for r in rows]
