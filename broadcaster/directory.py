@@ -39,16 +39,17 @@ from pydantic import (
 from broadcaster.errors import DirectoryError, FileProblem
 from broadcaster.models import ChannelKind
 from broadcaster.phone import NotAUkMobile, normalise_uk_mobile
-from broadcaster.yaml_source import YamlDocument, describe_validation_error, dotted, load_yaml
+from broadcaster.yaml_source import YamlDocument, dotted, load_yaml, problems_from
 
-_SECRET_REF = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_SECRET_REF = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_LOOKS_LIKE_A_TOKEN = re.compile(r"^(EAA|eaa)[A-Za-z0-9]{20,}")  # Facebook tokens start EAA
 _PLACEHOLDER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 BUILT_IN_PLACEHOLDERS = ("practice_name", "ods")
 
 
 def _secret_reference(value: str) -> str:
     ref = value.strip().lower()
-    if not _SECRET_REF.match(ref):
+    if _LOOKS_LIKE_A_TOKEN.match(value.strip()) or not _SECRET_REF.match(ref):
         raise ValueError(
             "must be the NAME of a secret (letters, digits, underscores, e.g. fb_y00001), "
             "not the secret itself; put the value in BROADCASTER_SECRETS__<NAME> or the "
@@ -188,15 +189,8 @@ def load_directory(path: Path) -> Directory:
     try:
         parsed = DirectoryFile.model_validate(loaded.data if loaded.data is not None else {})
     except ValidationError as exc:
-        raise DirectoryError(_problems(loaded, exc)) from None
+        raise DirectoryError(problems_from(loaded, exc, _where)) from None
     return Directory(path=path, defaults=parsed.defaults, practices=tuple(parsed.practices))
-
-
-def _problems(doc: YamlDocument, exc: ValidationError) -> list[FileProblem]:
-    problems = []
-    for loc, message in describe_validation_error(exc):
-        problems.append(FileProblem(doc.path, doc.line_of(loc), _where(doc, loc), message))
-    return problems
 
 
 def _where(doc: YamlDocument, loc: tuple[str | int, ...]) -> str:

@@ -121,15 +121,13 @@ def _facebook(heading: UpdateHeading, text: str) -> RenderedContent:
 
 
 def _sms(heading: UpdateHeading, text: str, practice: Practice) -> RenderedContent:
-    if heading.seq == 0:
-        framed = text
-    elif heading.status is IncidentStatus.RESOLVED:
-        framed = f"Resolved: {text}"
-    else:
-        framed = f"Update: {text}"
-    if practice.name.lower() not in framed.lower():
-        framed = f"{practice.name}: {framed}"
-    return RenderedContent(body=normalise_for_sms(framed).text)
+    # Texts arrive from a short code or "NHS": say which practice, then what changed.
+    if practice.name.lower() not in text.lower():
+        text = f"{practice.name}: {text}"
+    if heading.seq > 0:
+        label = "Resolved" if heading.status is IncidentStatus.RESOLVED else "Update"
+        text = f"{label}: {text}"
+    return RenderedContent(body=normalise_for_sms(text).text)
 
 
 def _email(heading: UpdateHeading, text: str, practice: Practice) -> RenderedContent:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,15 +57,30 @@ def load_yaml(path: Path) -> YamlDocument | FileProblem:
     return YamlDocument(path=path, data=data)
 
 
+def problems_from(doc: YamlDocument, exc: ValidationError,
+                  where: Callable[[YamlDocument, tuple[str | int, ...]], str]) -> list[FileProblem]:
+    """One FileProblem per validation error, with its line, in file order."""
+    problems = [FileProblem(doc.path, doc.line_of(loc), where(doc, loc), message)
+                for loc, message in describe_validation_error(exc)]
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
 def describe_validation_error(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
     """(location, readable message) for each pydantic error, without echoing input values twice."""
     described = []
-    for error in exc.errors(include_url=False):
-        message = error["msg"]
+    for error in exc.errors(include_url=False, include_input=False):
+        message = _FRIENDLIER.get(error["type"], error["msg"])
         if message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         described.append((tuple(error["loc"]), message))
     return described
+
+
+# pydantic's wording, said the way a practice manager editing the file would want it.
+_FRIENDLIER = {
+    "extra_forbidden": "unknown field: check its spelling and indentation against the documented format",
+    "missing": "required field is missing",
+}
 
 
 def dotted(loc: Sequence[str | int]) -> str:

@@ -1,12 +1,18 @@
-"""Fixtures shared by every test: a clean structlog, and a guard against blocking the event loop."""
+"""Fixtures shared by every test: clean structlog, an event-loop guard, a real SQLite store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import structlog
 from blockbuster import BlockBuster, blockbuster_ctx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broadcaster.directory import Directory, load_directory
+from broadcaster.shipped_files import example_directory_path
+from broadcaster.store.engine import create_engine, migrate
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +29,17 @@ def blockbuster() -> Iterator[BlockBuster]:
     """Fails the test if anything blocks the event loop (sync I/O, time.sleep) while it runs."""
     with blockbuster_ctx() as bb:
         yield bb
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A real SQLite file in tmp_path, migrated to the current schema."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'broadcaster.db'}")
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def example_directory() -> Directory:
+    return load_directory(example_directory_path())
