@@ -159,7 +159,7 @@ def normalise_for_sms(text: str) -> SmsNormalisation:
     """Return the text as it should be sent by SMS, and what was changed to get there."""
     pieces: list[str] = []
     counts: Counter[tuple[str, str, ChangeKind]] = Counter()
-    last = _GAP  # the last character written; a gap at the start
+    last = _GAP  # the last character written, or _GAP at the start and after a removal
     for token in _TOKEN.findall(unicodedata.normalize("NFC", text)):
         if len(token) > 1 or _EMOJI.match(token):
             change: tuple[str, ChangeKind] | None = ("", ChangeKind.EMOJI)
@@ -175,7 +175,7 @@ def normalise_for_sms(text: str) -> SmsNormalisation:
         counts[token, *change] += 1
         removed = change[1] in {ChangeKind.EMOJI, ChangeKind.SYMBOL}
         pieces.append(_GAP if removed else change[0])
-        last = pieces[-1][-1:] or last
+        last = pieces[-1][-1:] or _GAP
     joined = _GAP_WITH_SPACES.sub(_close_gap, "".join(pieces))
     changes = tuple(Replacement(old, new, n, kind) for (old, new, kind), n in counts.items())
     return SmsNormalisation(text=unicodedata.normalize("NFC", joined), changes=changes)
