@@ -198,11 +198,8 @@ class _GraphCall:
             async with self._session.request(
                 method, url, data=data, params=params, headers=headers, timeout=self._timeout
             ) as response:
-                status, response_headers, raw = (
-                    response.status,
-                    response.headers,
-                    await response.read(),
-                )
+                raw = await response.read()
+                status, response_headers = response.status, response.headers
         except (TimeoutError, aiohttp.ClientError) as exc:
             # Refused before connecting: the request never left, so nothing can have landed.
             sent = not isinstance(exc, aiohttp.ClientConnectorError)
@@ -213,19 +210,19 @@ class _GraphCall:
                 return reply.model_validate_json(raw)
             except ValidationError:
                 return self._failed(Retry(reason=f"{what}: unreadable reply", ambiguous=creates))
-        hint = throttle_hint_seconds(response_headers, object_id=self._page_id)
+        return self._classify(what, status, response_headers, raw, creates=creates)
+
+    def _classify(
+        self, what: str, status: int, headers: Mapping[str, str], raw: bytes, *, creates: bool
+    ) -> Retry | Failed:
+        hint = throttle_hint_seconds(headers, object_id=self._page_id)
         error = parse_graph_error(raw)
         if error is None:
             outcome = classify_unreadable_reply(status, creates=creates, hint=hint)
             return self._failed(outcome, what=what, http_status=status)
         outcome = classify_graph_error(error, creates=creates, hint=hint)
-        return self._failed(
-            outcome,
-            what=what,
-            code=error.code,
-            subcode=error.error_subcode,
-            fbtrace_id=error.fbtrace_id,
-        )
+        trace = {"code": error.code, "subcode": error.error_subcode, "fbtrace_id": error.fbtrace_id}
+        return self._failed(outcome, what=what, **trace)
 
     def _failed(self, outcome: Retry | Failed, what: str = "", **fields: object) -> Retry | Failed:
         # Meta's error text is echoed into reasons; never let it carry the token back out.
