@@ -25,7 +25,11 @@ log = structlog.get_logger(__name__)
 
 
 class RequestPacer:
-    """Token bucket: `burst` requests at once, then one every 60/per_minute s, awaited not spun."""
+    """Token bucket: `burst` requests at once, then one every 60/per_minute s, awaited not spun.
+
+    The default burst is one second's worth (50 at Notify's 3,000 a minute): Notify's own
+    bucket would take a minute's worth, but its guidance is to avoid spikes.
+    """
 
     def __init__(self, *, per_minute: int, burst: int | None = None) -> None:
         self._interval = 60.0 / per_minute
@@ -60,7 +64,11 @@ class _FoundPage(BaseModel):
 
 
 class NotifyClient:
-    """Creates and finds notifications with one API key, classifying every reply."""
+    """Creates and finds notifications with one API key, classifying every reply.
+
+    Requests pass raise_for_status=False: a shared session may turn raising on, and an error
+    reply must be classified, not mistaken for a lost connection.
+    """
 
     def __init__(
         self,
@@ -86,11 +94,16 @@ class NotifyClient:
     async def create(
         self, kind: TemplateType, payload: dict[str, object], delivery: int
     ) -> SendResult:
+        # Only sends are paced: Notify states its limit in messages, and lookups are rare.
         await self._pacer.wait()
         url = f"{self._base_url}/v2/notifications/{kind}"
         try:
             async with self._session.post(
-                url, json=payload, headers=self._headers(), timeout=self._timeout
+                url,
+                json=payload,
+                headers=self._headers(),
+                timeout=self._timeout,
+                raise_for_status=False,
             ) as reply:
                 body = await reply.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -99,10 +112,18 @@ class NotifyClient:
             try:
                 return Delivered(provider_id=_Created.model_validate_json(body).id)
             except ValidationError:
-                log.warning("notify_reply_unreadable", delivery=delivery, status=reply.status)
+                log.warning(
+                    "notify_reply_unreadable", channel=kind, delivery=delivery, status=reply.status
+                )
                 return Delivered()  # accepted all the same; only the id is lost
         outcome = classify_error_reply(reply.status, body, reply.headers)
-        log.info("notify_refused", delivery=delivery, status=reply.status, reason=outcome.reason)
+        log.info(
+            "notify_refused",
+            channel=kind,
+            delivery=delivery,
+            status=reply.status,
+            reason=outcome.reason,
+        )
         return outcome
 
     async def find_by_reference(self, kind: TemplateType, reference: str) -> ReconcileResult:
@@ -111,7 +132,11 @@ class NotifyClient:
         query = {"reference": reference, "template_type": kind}
         try:
             async with self._session.get(
-                url, params=query, headers=self._headers(), timeout=self._timeout
+                url,
+                params=query,
+                headers=self._headers(),
+                timeout=self._timeout,
+                raise_for_status=False,
             ) as reply:
                 body = await reply.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -164,6 +189,7 @@ class _NotifyChannel(ABC):
             )
         self._template_id = template_id
         self._settings = settings
+        # Notify's limit is per key, shared by texts and emails: give both channels one pacer.
         pacer = pacer or RequestPacer(per_minute=settings.requests_per_minute)
         self._client = NotifyClient(settings=settings, session=session, clock=clock, pacer=pacer)
 

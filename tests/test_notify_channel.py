@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -204,7 +205,7 @@ async def test_recipient_notify_rejects_fails_without_needing_attention(
 
 
 async def test_daily_cap_fails_and_needs_attention(
-    notify_url: str, session: aiohttp.ClientSession, aiohttp_server: AiohttpServer
+    session: aiohttp.ClientSession, aiohttp_server: AiohttpServer
 ) -> None:
     """TooManyRequestsError means no more sends today: fail visibly rather than retry."""
     capped = NotifyFake(daily_limit=1)
@@ -395,3 +396,28 @@ async def test_pacer_keeps_a_burst_within_the_configured_rate(
     arrivals = limited.received_at
     assert most_in_any_window(arrivals, 0.5) <= 20 + 10 + 1  # burst + half a second's worth
     assert max(arrivals) - min(arrivals) >= (40 - 20) / 20 - 0.1
+
+
+# --- content limits and the fake's own lookups ----------------------------------------------
+
+
+async def test_text_over_918_characters_fails_and_needs_attention(
+    sms: NotifySmsChannel, fake: NotifyFake
+) -> None:
+    """Notify answers BadRequestError for an over-long text: the renderer let it through."""
+    too_long = dataclasses.replace(outgoing(), content=RenderedContent(body="x" * 919))
+    assert shape(await sms.send(too_long)) == ("failed", True)
+    assert fake.notifications == []
+
+
+async def test_fake_serves_one_notification_by_id(
+    sms: NotifySmsChannel, fake: NotifyFake, notify_url: str, session: aiohttp.ClientSession
+) -> None:
+    """GET /v2/notifications/{id} returns what was stored, as Notify documents it."""
+    outcome = await sms.send(outgoing())
+    assert isinstance(outcome, Delivered)
+    token = mint_token(parse_api_key(fake.api_key), now=time.time())
+    url = f"{notify_url.rstrip('/')}/v2/notifications/{outcome.provider_id}"
+    async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as reply:
+        body = await reply.json()
+    assert (reply.status, body["reference"], body["phone_number"]) == (200, "INC-42:0:17", PHONE)
