@@ -14,7 +14,7 @@ from broadcaster.secret_refs import SecretLookup
 from broadcaster.settings import Settings
 from channels.apprise_channel import AppriseChannel
 from channels.facebook import FacebookPageChannel
-from channels.notify import NotifyEmailChannel, NotifySmsChannel
+from channels.notify import NotifyEmailChannel, NotifySmsChannel, RequestPacer
 from channels.outbox_folder import OutboxFolderChannel
 from channels.smtp_email import SmtpEmailChannel
 
@@ -34,6 +34,7 @@ class ChannelSet:
     concurrency: dict[str, int] = field(default_factory=dict)
     session: aiohttp.ClientSession | None = None
     executor: ThreadPoolExecutor | None = None
+    notify_pacer: RequestPacer | None = None  # Notify's rate limit is per key: texts and emails share it
 
     async def close(self) -> None:
         for channel in self.channels.values():
@@ -82,12 +83,12 @@ def _build(route: str, settings: Settings, secrets: SecretLookup,
     if route == "facebook/graph":
         return FacebookPageChannel(settings=settings.graph, session=_session(built),
                                    secrets=secrets), settings.graph.concurrency
-    if route == "sms/notify":
-        return NotifySmsChannel(settings=settings.notify, session=_session(built)), \
-            settings.notify.concurrency
-    if route == "email/notify":
-        return NotifyEmailChannel(settings=settings.notify, session=_session(built)), \
-            settings.notify.concurrency
+    if route in ("sms/notify", "email/notify"):
+        if built.notify_pacer is None:
+            built.notify_pacer = RequestPacer(per_minute=settings.notify.requests_per_minute)
+        notify_class = NotifySmsChannel if kind == "sms" else NotifyEmailChannel
+        return notify_class(settings=settings.notify, session=_session(built),
+                            pacer=built.notify_pacer), settings.notify.concurrency
     if route == "email/smtp":
         return SmtpEmailChannel(settings=settings.smtp), settings.smtp.connections
     # sms/apprise and apprise/apprise: apprise runs in the thread pool we own.
