@@ -12,9 +12,10 @@ import argparse
 import asyncio
 import email
 import email.policy
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Literal, cast
@@ -188,9 +189,12 @@ async def running_smtp_server(
         await server.wait_closed()
 
 
-async def _serve_forever(args: argparse.Namespace) -> None:
+async def _serve_until_stopped(args: argparse.Namespace) -> None:
     plan = FaultPlan(transient_rate=args.transient_rate, seed=args.seed)
     credentials = (args.user, args.password) if args.user else None
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # how a benchmark script ends it
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     async with running_smtp_server(
         plan=plan,
         latency=args.latency,
@@ -201,11 +205,9 @@ async def _serve_forever(args: argparse.Namespace) -> None:
     ) as smtp:
         sys.stdout.write(f"fake SMTP listening on {smtp.host}:{smtp.port}\n")
         sys.stdout.flush()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            received = len(smtp.recorder.received)
-            sys.stdout.write(f"received {received} messages, injected {len(plan.injected)}\n")
+        await stop.wait()
+        received = len(smtp.recorder.received)
+        sys.stdout.write(f"received {received} messages, injected {len(plan.injected)} faults\n")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -219,8 +221,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--user", help="require AUTH with this user name")
     parser.add_argument("--password", default="")
     args = parser.parse_args(argv)
-    with suppress(KeyboardInterrupt):  # Ctrl-C is how a benchmark stops it
-        asyncio.run(_serve_forever(args))
+    asyncio.run(_serve_until_stopped(args))
 
 
 if __name__ == "__main__":
