@@ -84,7 +84,7 @@ _NHS_NUMBER = re.compile(
     r"(?![0-9])(?![ \u00a0-][0-9])"
 )
 _LABELLED_IDENTIFIER = re.compile(
-    r"(?i:\b(?:MRN|M\.R\.N\.?|hospital\s+(?:no|number|id)|hosp\.?\s*no|CHI(?:\s*(?:no|number))?"
+    r"(?ai:\b(?:MRN|M\.R\.N\.?|hospital\s+(?:no|number|id)|hosp\.?\s*no|CHI(?:\s*(?:no|number))?"
     r"|patient\s+(?:id|no|number|ref(?:erence)?)|NHS\s*(?:no|num|number))\b\.?)"
     r"[\s:#=.-]*(?P<id>[A-Za-z]{0,4}[0-9](?:[ -]?[0-9]){4,}[A-Za-z]?)\b"
 )
@@ -127,12 +127,12 @@ _NAME_WITH_POSTCODE = re.compile(
 )
 
 _MONTH = (
-    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"(?ai:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_NUMBERS = {name: number for number, name in enumerate(_MONTHS, 1)}
-_ORDINAL = r"(?i:st|nd|rd|th)?"
+_ORDINAL = r"(?ai:st|nd|rd|th)?"
 _DATES = (
     re.compile(  # 12/03/1956, 12.3.56, 12-03-1956
         r"(?<![0-9])(?<![0-9][/.-])(?P<d>[0-9]{1,2})(?P<sep>[/.-])(?P<m>[0-9]{1,2})(?P=sep)"
@@ -147,7 +147,7 @@ _DATES = (
         rf"\b(?P<mon>{_MONTH})\b\.?\s+(?P<d>[0-9]{{1,2}}){_ORDINAL},?\s+(?P<y>[0-9]{{4}})\b"
     ),
 )
-_DOB_LABEL = r"(?i:\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?))"
+_DOB_LABEL = r"(?ai:\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?))"
 _DOB_LABEL_BEFORE = re.compile(rf"{_DOB_LABEL}[\s:=-]*(?:is\s+)?$")
 _DOB_LABEL_AFTER = re.compile(rf"[\s,(-]*\(?{_DOB_LABEL}\)?")
 _LOOKBACK = 40  # a label touching a date is never further back than this

@@ -78,6 +78,7 @@ def _build(route: str, settings: Settings, secrets: SecretLookup,
         channel: Channel = OutboxFolderChannel(
             route=route, root=settings.outbox_dir,
             message_id_domain=settings.smtp.message_id_domain,
+            from_address=settings.smtp.from_address, from_name=settings.smtp.from_name,
         )
         return channel, settings.dispatch.outbox_concurrency
     if route == "facebook/graph":

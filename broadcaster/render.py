@@ -115,8 +115,9 @@ def _facebook(heading: UpdateHeading, text: str) -> RenderedContent:
     standalone = f"{heading.headline}\n{text}\n\n{heading.marker}"
     if heading.seq == 0:
         return RenderedContent(body=standalone)
-    label = "Resolved" if heading.status is IncidentStatus.RESOLVED else "Update"
-    comment = f"{label} ({STATUS_LABEL[heading.status]}): {text}\n\n{heading.marker}"
+    label = "Resolved" if heading.status is IncidentStatus.RESOLVED \
+        else f"Update ({STATUS_LABEL[heading.status]})"
+    comment = f"{label}: {text}\n\n{heading.marker}"
     return RenderedContent(body=comment, opening_body=standalone, headline=heading.headline)
 
 
