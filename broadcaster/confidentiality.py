@@ -26,8 +26,8 @@ What is flagged, and why each rule is shaped the way it is:
 
 Names are two or three capitalised words (or Mr/Mrs/Ms/Miss/Mx and one), none of them a common
 word of incident messages (Surgery, Road, Monday, Update...). Clinicians' names after Dr or Prof
-are not treated as patients' names: practices publish them. Names in lower case or capitals are
-not recognised.
+are not treated as patients' names: practices publish them. Names in lower case or capitals, or
+with letters beyond Latin-1 and Welsh, are not recognised.
 
 Not flagged, deliberately: email addresses (practices publish role addresses, and NHSmail staff
 addresses are firstname.lastname@nhs.net, so "looks personal" cannot be told from "published"),
@@ -108,9 +108,10 @@ _NOT_NAMES = (  # noqa: SIM905  # a paragraph of words reads better than 190 quo
     "Gardens Terrace Crescent Row Building Floor Unit North South East West Upper Lower Great "
     "Little Saint St Village Estate Mews Grove Rise Parade Market High Church Station"
 ).split()
-_WORD = (
+_UP, _LOW = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0174\u0176", "a-z\u00df-\u00f6\u00f8-\u00ff\u0175\u0177"
+_WORD = (  # Sarah, Siân, O'Brien, McDonald, Smith-Jones
     rf"(?!(?:{'|'.join(_NOT_NAMES)})\b)"
-    r"[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?"
+    rf"[{_UP}](?:'[{_UP}])?[{_LOW}]+(?:[{_UP}][{_LOW}]+)?(?:-[{_UP}][{_LOW}]+)?"
 )
 # A clinician after Dr or Prof is staff, published by the practice: not a patient's name.
 _PERSON_NAME = (
