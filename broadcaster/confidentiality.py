@@ -299,11 +299,11 @@ def find_identifying_content(text: str, *, today: date | None = None) -> list[Fi
 
     `today` decides which dates are "an earlier year"; it defaults to the local date.
     """
-    spans = _without_nested(
+    spans = (
         _nhs_numbers(text)
         + _labelled_identifiers(text)
         + _dates_of_birth(text, today or date.today())
         + _names_with_postcodes(text)
     )
-    masked = _masked(text, spans)
-    return [Finding(s.kind, _excerpt(masked, s), s.start, s.end) for s in spans]
+    masked = _masked(text, spans)  # every span, even one reported inside another
+    return [Finding(s.kind, _excerpt(masked, s), s.start, s.end) for s in _without_nested(spans)]
