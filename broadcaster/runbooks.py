@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -32,6 +32,11 @@ STANDARD_PRACTICE_PLACEHOLDERS = {
     "opening_hours": "when the practice is open, in words",
 }
 CHECKLIST_HEADING = "What to do now:"
+# The two YAML traps of texts: ": " starts a "name: value" pair, a leading "{" a mapping.
+_QUOTING_TIP = (
+    'a ": " or a leading "{" in a text confuses YAML: write the text as a |- or >- block, '
+    "or in double quotes (docs/runbooks.md)"
+)
 RUNBOOK_SUFFIX = ".yaml"
 _RUNBOOK_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # it names the runbook on the CLI
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -216,6 +221,8 @@ def read_runbooks(folder: Path) -> tuple[dict[str, Runbook], list[FileProblem]]:
 def _read(path: Path) -> tuple[Runbook | None, list[FileProblem]]:
     loaded = load_yaml(path)
     if isinstance(loaded, FileProblem):
+        if loaded.message.startswith("not valid YAML"):
+            loaded = replace(loaded, message=f"{loaded.message}; {_QUOTING_TIP}")
         return None, [loaded]
     try:
         spec = RunbookFile.model_validate(loaded.data if loaded.data is not None else {})
@@ -233,13 +240,25 @@ def _read(path: Path) -> tuple[Runbook | None, list[FileProblem]]:
 
 def _validation_problems(doc: YamlDocument, exc: ValidationError) -> list[FileProblem]:
     problems = []
-    for loc, said in describe_validation_error(exc):
+    for (loc, said), error in zip(describe_validation_error(exc), exc.errors(), strict=True):
         message = said
-        if len(loc) == 2 and loc[0] == "messages" and said.startswith("required"):
+        if len(loc) == 2 and loc[0] == "messages" and error["type"] == "missing":
             message = f"status {loc[1]} is missing: {', '.join(IncidentStatus)} all need texts"
+        elif error["type"] == "string_type" and isinstance(_value_at(doc, loc), dict):
+            message = f"this text was read as 'name: value' pairs; {_QUOTING_TIP}"
         where = dotted(loc) or "top level"
         problems.append(FileProblem(doc.path, doc.line_of(loc), where, message))
     return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _value_at(doc: YamlDocument, loc: Loc) -> object:
+    value: Any = doc.data  # whatever the YAML held: only read, to explain an error
+    for key in loc:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
 
 
 def _template_problems(runbook: Runbook) -> list[FileProblem]:
