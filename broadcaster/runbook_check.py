@@ -44,7 +44,7 @@ def check_runbooks(
         problems += _placeholder_problems(runbook, known)
         problems += _subject_problems(runbook)
         for seq, status in enumerate(IncidentStatus):
-            problems += _rendered_problems(runbook, status, seq, practices)
+            problems += _rendered_problems(runbook, status, seq, practices, known)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
 
 
@@ -71,7 +71,7 @@ def _unknown_message(runbook: Runbook, unknown: list[str]) -> str:
     return (
         f"unknown placeholder {names}: use one of this runbook's fields ({fields}), "
         f"{', '.join(BUILT_IN_PLACEHOLDERS)} or a practice placeholder "
-        f"({', '.join(STANDARD_PRACTICE_PLACEHOLDERS)}, or one every practice sets)"
+        f"({', '.join(STANDARD_PRACTICE_PLACEHOLDERS)}, or one the directory sets)"
     )
 
 
@@ -88,9 +88,9 @@ def _subject_problems(runbook: Runbook) -> list[FileProblem]:
 
 
 def _rendered_problems(
-    runbook: Runbook, status: IncidentStatus, seq: int, practices: list[Practice]
+    runbook: Runbook, status: IncidentStatus, seq: int, practices: list[Practice], known: set[str]
 ) -> list[FileProblem]:
-    problems, unrenderable = _practices_lacking_values(runbook, status, practices)
+    problems, unrenderable = _practices_lacking_values(runbook, status, practices, known)
     heading = UpdateHeading(CHECK_REF, runbook.title_for(runbook.example_fields()), seq, status)
     texts = runbook.texts_for(status, runbook.example_fields())
     at = ("messages", status.value)
@@ -114,9 +114,10 @@ def _rendered_problems(
 
 
 def _practices_lacking_values(
-    runbook: Runbook, status: IncidentStatus, practices: list[Practice]
+    runbook: Runbook, status: IncidentStatus, practices: list[Practice], known: set[str]
 ) -> tuple[list[FileProblem], set[str]]:
-    """A problem per text some practices have no value for, and those practices' ODS codes."""
+    """A problem per text some practices have no value for, and the ODS codes of all those
+    that cannot be rendered (an unknown placeholder is reported once, as unknown)."""
     problems, lacking = [], set()
     for loc, template in runbook.templates(status):
         needed = [n for n in placeholders_in(template) if n not in runbook.spec.fields]
@@ -125,8 +126,9 @@ def _practices_lacking_values(
             for practice in practices
             if (missing := [n for n in needed if not practice.placeholder_values().get(n)])
         ]
+        lacking |= {practice.ods for practice, _ in gaps}
+        gaps = [(p, names) for p, missing in gaps if (names := [n for n in missing if n in known])]
         if gaps:
-            lacking |= {practice.ods for practice, _ in gaps}
             who = "; ".join(f"{_who(p)} lacks {', '.join(missing)}" for p, missing in gaps)
             message = (
                 "some practices have no value for a placeholder; add it to their "
@@ -136,9 +138,7 @@ def _practices_lacking_values(
     return problems, lacking
 
 
-def _sms_problems(
-    runbook: Runbook, loc: Loc, sent: list[tuple[Practice, str]]
-) -> list[FileProblem]:
+def _sms_problems(runbook: Runbook, loc: Loc, sent: list[tuple[Practice, str]]) -> list[FileProblem]:
     """The text as sent must stay GSM-7 and fit the runbook's segment cap for every practice."""
     problems = []
     for practice, body in sent:
