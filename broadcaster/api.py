@@ -49,8 +49,9 @@ class UpdateBody(BaseModel):
     sms: bool | None = None
 
 
-def make_app(*, engine: AsyncEngine, settings: Settings, directory: Directory,
-             dispatcher: Dispatcher) -> web.Application:
+def make_app(
+    *, engine: AsyncEngine, settings: Settings, directory: Directory, dispatcher: Dispatcher
+) -> web.Application:
     app = web.Application(middlewares=[_errors])
     app[ENGINE] = engine
     app[SETTINGS] = settings
@@ -73,9 +74,13 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except BroadcasterError as exc:
         return web.json_response({"error": SCRUBBER.scrub(str(exc))}, status=422)
     except ValidationError as exc:
-        return web.json_response({"error": "invalid request body",
-                                  "details": exc.errors(include_url=False, include_input=False)},
-                                 status=400)
+        return web.json_response(
+            {
+                "error": "invalid request body",
+                "details": exc.errors(include_url=False, include_input=False),
+            },
+            status=400,
+        )
 
 
 def _require_token(request: web.Request) -> Actor:
@@ -103,11 +108,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def incidents_index(request: web.Request) -> web.Response:
     found = await list_incidents(request.app[ENGINE])
-    return web.json_response([
-        {"ref": r.ref, "title": r.title, "status": r.status.value, "severity": r.severity.value,
-         "audience": r.audience.describe(), "created_at": r.created_at}
-        for r in found
-    ])
+    return web.json_response(
+        [
+            {
+                "ref": r.ref,
+                "title": r.title,
+                "status": r.status.value,
+                "severity": r.severity.value,
+                "audience": r.audience.describe(),
+                "created_at": r.created_at,
+            }
+            for r in found
+        ]
+    )
 
 
 async def incident_detail(request: web.Request) -> web.Response:
@@ -117,29 +130,45 @@ async def incident_detail(request: web.Request) -> web.Response:
     per_update: dict[int, Counter[str]] = {}
     for r in records:
         per_update.setdefault(r.update_seq, Counter())[r.state.value] += 1
-    return web.json_response({
-        "ref": found.record.ref, "title": found.record.title,
-        "status": found.record.status.value,
-        "updates": [{"seq": u.seq, "status": u.status.value, "message": u.message,
-                     "author": u.author, "deliveries": dict(per_update.get(u.seq, {}))}
-                    for u in found.updates],
-    })
+    return web.json_response(
+        {
+            "ref": found.record.ref,
+            "title": found.record.title,
+            "status": found.record.status.value,
+            "updates": [
+                {
+                    "seq": u.seq,
+                    "status": u.status.value,
+                    "message": u.message,
+                    "author": u.author,
+                    "deliveries": dict(per_update.get(u.seq, {})),
+                }
+                for u in found.updates
+            ],
+        }
+    )
 
 
 async def open_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
     body = OpenIncidentBody.model_validate(await request.json())
-    audience = Audience.parse(everyone=body.audience.all, groups=body.audience.groups,
-                              ods_codes=body.audience.ods)
+    audience = Audience.parse(
+        everyone=body.audience.all, groups=body.audience.groups, ods_codes=body.audience.ods
+    )
     stored = await request.app[SERVICE].open(
-        IncidentRequest(title=body.title, severity=body.severity,
-                        texts=ChannelTexts.same_everywhere(body.message), summary=body.message,
-                        audience=audience, channels=frozenset(body.channels), sms=body.sms),
+        IncidentRequest(
+            title=body.title,
+            severity=body.severity,
+            texts=ChannelTexts.same_everywhere(body.message),
+            summary=body.message,
+            audience=audience,
+            channels=frozenset(body.channels),
+            sms=body.sms,
+        ),
         actor=actor,
     )
     request.app[DISPATCHER].wake()
-    return web.json_response({"ref": stored.incident_ref, "deliveries": stored.deliveries},
-                             status=201)
+    return web.json_response({"ref": stored.incident_ref, "deliveries": stored.deliveries}, status=201)
 
 
 async def post_update(request: web.Request) -> web.Response:
@@ -147,10 +176,15 @@ async def post_update(request: web.Request) -> web.Response:
     body = UpdateBody.model_validate(await request.json())
     stored = await request.app[SERVICE].post_update(
         _incident_id(request),
-        UpdateRequest(status=body.status, texts=ChannelTexts.same_everywhere(body.message),
-                      summary=body.message, sms=body.sms),
+        UpdateRequest(
+            status=body.status,
+            texts=ChannelTexts.same_everywhere(body.message),
+            summary=body.message,
+            sms=body.sms,
+        ),
         actor=actor,
     )
     request.app[DISPATCHER].wake()
-    return web.json_response({"ref": stored.incident_ref, "seq": stored.seq,
-                              "deliveries": stored.deliveries}, status=201)
+    return web.json_response(
+        {"ref": stored.incident_ref, "seq": stored.seq, "deliveries": stored.deliveries}, status=201
+    )

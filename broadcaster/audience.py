@@ -57,6 +57,5 @@ class Audience:
             )
         wanted_groups, wanted_codes = set(self.groups), set(self.ods_codes)
         return [
-            p for p in directory.practices
-            if p.ods in wanted_codes or wanted_groups.intersection(p.groups)
+            p for p in directory.practices if p.ods in wanted_codes or wanted_groups.intersection(p.groups)
         ]

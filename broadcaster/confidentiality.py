@@ -71,8 +71,7 @@ class Finding:
     def explain(self) -> str:
         """One sentence for a comms officer: what was found, and what to do about it."""
         return (
-            f'Found what looks like {self.kind.value} in "{self.excerpt}". '
-            f"{_WHAT_TO_DO[self.kind]}: {_WHY}."
+            f'Found what looks like {self.kind.value} in "{self.excerpt}". {_WHAT_TO_DO[self.kind]}: {_WHY}.'
         )
 
 
@@ -144,9 +143,7 @@ _DATES = (
         rf"\b(?P<d>[0-9]{{1,2}}){_ORDINAL}\s+(?:of\s+)?(?P<mon>{_MONTH})\b\.?"
         r"(?:,?\s+(?P<y>[0-9]{4})\b)?"
     ),
-    re.compile(
-        rf"\b(?P<mon>{_MONTH})\b\.?\s+(?P<d>[0-9]{{1,2}}){_ORDINAL},?\s+(?P<y>[0-9]{{4}})\b"
-    ),
+    re.compile(rf"\b(?P<mon>{_MONTH})\b\.?\s+(?P<d>[0-9]{{1,2}}){_ORDINAL},?\s+(?P<y>[0-9]{{4}})\b"),
 )
 _DOB_LABEL = r"(?ai:\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?))"
 _DOB_LABEL_BEFORE = re.compile(rf"{_DOB_LABEL}[\s:=-]*(?:is\s+)?$")
@@ -197,9 +194,7 @@ def _labelled_identifiers(text: str) -> list[_Span]:
 
 
 def _names_with_postcodes(text: str) -> list[_Span]:
-    return [
-        _span(FindingKind.NAME_WITH_POSTCODE, m.span()) for m in _NAME_WITH_POSTCODE.finditer(text)
-    ]
+    return [_span(FindingKind.NAME_WITH_POSTCODE, m.span()) for m in _NAME_WITH_POSTCODE.finditer(text)]
 
 
 class _Date(NamedTuple):
@@ -241,9 +236,7 @@ def _dob_label_around(text: str, found: _Date) -> tuple[int, int] | None:
     return (found.start, after.end()) if after else None
 
 
-def _name_touching(
-    text: str, start: int, end: int, names: list[tuple[int, int]]
-) -> tuple[int, int] | None:
+def _name_touching(text: str, start: int, end: int, names: list[tuple[int, int]]) -> tuple[int, int] | None:
     """A name separated from text[start:end] only by spaces and punctuation, on either side."""
     before = len(text[:start].rstrip(_SEPARATORS_BEFORE))
     after = end + len(text[end:]) - len(text[end:].lstrip(_SEPARATORS_AFTER))

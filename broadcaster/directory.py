@@ -165,19 +165,32 @@ class Directory:
         d, out = self.defaults, []
         if practice.facebook:
             route = f"facebook/{practice.facebook.provider or d.facebook_provider}"
-            out.append(Endpoint(practice.ods, ChannelKind.FACEBOOK, practice.facebook.page_id,
-                                route, practice.facebook.token))
+            out.append(
+                Endpoint(
+                    practice.ods,
+                    ChannelKind.FACEBOOK,
+                    practice.facebook.page_id,
+                    route,
+                    practice.facebook.token,
+                )
+            )
         if practice.sms:
             provider = practice.sms.provider or d.sms_provider
             ref = (practice.sms.apprise_url or d.sms_apprise_url) if provider == "apprise" else None
-            out += [Endpoint(practice.ods, ChannelKind.SMS, number, f"sms/{provider}", ref)
-                    for number in practice.sms.recipients]
+            out += [
+                Endpoint(practice.ods, ChannelKind.SMS, number, f"sms/{provider}", ref)
+                for number in practice.sms.recipients
+            ]
         if practice.email:
             route = f"email/{practice.email.provider or d.email_provider}"
-            out += [Endpoint(practice.ods, ChannelKind.EMAIL, address.lower(), route, None)
-                    for address in practice.email.recipients]
-        out += [Endpoint(practice.ods, ChannelKind.APPRISE, ref, "apprise/apprise", ref)
-                for ref in practice.apprise]
+            out += [
+                Endpoint(practice.ods, ChannelKind.EMAIL, address.lower(), route, None)
+                for address in practice.email.recipients
+            ]
+        out += [
+            Endpoint(practice.ods, ChannelKind.APPRISE, ref, "apprise/apprise", ref)
+            for ref in practice.apprise
+        ]
         return out
 
 

@@ -82,8 +82,9 @@ class Dispatcher:
     async def run(self) -> None:
         """Dispatch until `stop()`; then hand back unstarted claims and flush results."""
         writer = asyncio.create_task(self.writer.run(), name="result-writer")
-        loops = [asyncio.create_task(self._route_loop(route), name=f"route:{route}")
-                 for route in self._routes]
+        loops = [
+            asyncio.create_task(self._route_loop(route), name=f"route:{route}") for route in self._routes
+        ]
         loops.append(asyncio.create_task(self._maintenance_loop(), name="lease-recovery"))
         try:
             await self._stopping.wait()
@@ -119,8 +120,12 @@ class Dispatcher:
             room = capacity - len(state.in_hand)
             if room >= max(1, state.concurrency // 2) or (room > 0 and not state.in_hand):
                 claimed = await claim_due(
-                    self._engine, route=route, limit=room, owner=self._owner,
-                    lease_seconds=self._settings.lease_seconds, now=self._clock(),
+                    self._engine,
+                    route=route,
+                    limit=room,
+                    owner=self._owner,
+                    lease_seconds=self._settings.lease_seconds,
+                    now=self._clock(),
                 )
                 if claimed:
                     await self._start(state, claimed)
@@ -148,15 +153,18 @@ class Dispatcher:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, state: _RouteState, item: ClaimedDelivery,
-                       thread: ThreadContext) -> None:
+    async def _deliver(self, state: _RouteState, item: ClaimedDelivery, thread: ThreadContext) -> None:
         try:
             async with state.semaphore:
                 state.unstarted.discard(item.id)
                 message = _message_for(item, thread)
                 with structlog.contextvars.bound_contextvars(
-                    incident=message.incident_ref, update=item.seq, practice=item.practice,
-                    channel=item.channel.value, attempt=message.attempt, delivery=item.id,
+                    incident=message.incident_ref,
+                    update=item.seq,
+                    practice=item.practice,
+                    channel=item.channel.value,
+                    attempt=message.attempt,
+                    delivery=item.id,
                 ):
                     outcome = await self._attempt(state.channel, message, item)
                     self.writer.add(self._record(item, message, outcome))
@@ -164,8 +172,7 @@ class Dispatcher:
             state.in_hand.discard(item.id)
             state.wake.set()
 
-    async def _attempt(self, channel: Channel, message: OutgoingMessage,
-                       item: ClaimedDelivery) -> SendResult:
+    async def _attempt(self, channel: Channel, message: OutgoingMessage, item: ClaimedDelivery) -> SendResult:
         try:
             if item.needs_reconcile:
                 found = await channel.reconcile(message)
@@ -180,25 +187,34 @@ class Dispatcher:
             raise
         except Exception as exc:
             log.exception("adapter_crashed")
-            return Failed(f"internal error in the {channel.route} adapter "
-                          f"({type(exc).__name__}); see the service log")
+            return Failed(
+                f"internal error in the {channel.route} adapter ({type(exc).__name__}); see the service log"
+            )
 
-    def _record(self, item: ClaimedDelivery, message: OutgoingMessage,
-                outcome: SendResult) -> RecordedOutcome:
+    def _record(
+        self, item: ClaimedDelivery, message: OutgoingMessage, outcome: SendResult
+    ) -> RecordedOutcome:
         attempts = item.attempts + 1
-        decision = self._policy.decide(outcome, attempts_made=attempts, now=self._clock(),
-                                       deadline_at=item.deadline_at)
+        decision = self._policy.decide(
+            outcome, attempts_made=attempts, now=self._clock(), deadline_at=item.deadline_at
+        )
         _log_decision(decision.state, outcome, decision.next_attempt_at - self._clock())
         attention = None
         if isinstance(outcome, Failed) and outcome.needs_attention:
             attention = Attention(item.route, item.recipient, item.practice, outcome.reason)
         return RecordedOutcome(
-            delivery_id=item.id, thread_key=item.thread_key, route=item.route,
-            recipient=item.recipient, state=decision.state, attempts=attempts,
-            next_attempt_at=decision.next_attempt_at, needs_reconcile=decision.needs_reconcile,
+            delivery_id=item.id,
+            thread_key=item.thread_key,
+            route=item.route,
+            recipient=item.recipient,
+            state=decision.state,
+            attempts=attempts,
+            next_attempt_at=decision.next_attempt_at,
+            needs_reconcile=decision.needs_reconcile,
             provider_id=outcome.provider_id if isinstance(outcome, Delivered) else None,
             is_thread_root=isinstance(outcome, Delivered) and message.opens_thread,
-            last_error=decision.error, attention=attention,
+            last_error=decision.error,
+            attention=attention,
         )
 
     async def _maintenance_loop(self) -> None:
@@ -212,11 +228,18 @@ class Dispatcher:
 def _message_for(item: ClaimedDelivery, thread: ThreadContext) -> OutgoingMessage:
     ref = incident_ref(item.incident_id)
     return OutgoingMessage(
-        delivery_id=item.id, incident_ref=ref, update_seq=item.seq, status=item.status,
-        practice=item.practice, channel=item.channel, recipient=item.recipient,
-        credential_ref=item.credential_ref, content=item.content,
+        delivery_id=item.id,
+        incident_ref=ref,
+        update_seq=item.seq,
+        status=item.status,
+        practice=item.practice,
+        channel=item.channel,
+        recipient=item.recipient,
+        credential_ref=item.credential_ref,
+        content=item.content,
         marker=reference_marker(ref, item.seq),
-        attempt=item.attempts + 1, thread=thread,
+        attempt=item.attempts + 1,
+        thread=thread,
     )
 
 
@@ -229,5 +252,9 @@ def _log_decision(state: DeliveryState, outcome: SendResult, wait: float) -> Non
         case Retry(reason=reason, ambiguous=ambiguous) if state is DeliveryState.FAILED:
             log.warning("delivery_gave_up", reason=reason, ambiguous=ambiguous)
         case Retry(reason=reason, ambiguous=ambiguous):
-            log.info("delivery_retrying", reason=reason, ambiguous=ambiguous,
-                     retry_in_seconds=round(wait, 2))
+            log.info(
+                "delivery_retrying",
+                reason=reason,
+                ambiguous=ambiguous,
+                retry_in_seconds=round(wait, 2),
+            )

@@ -54,13 +54,15 @@ class Actor:
 
 
 def channels_for_update(
-    settings: Settings, *, incident_channels: frozenset[ChannelKind], seq: int,
-    status: IncidentStatus, sms: bool | None,
+    settings: Settings,
+    *,
+    incident_channels: frozenset[ChannelKind],
+    seq: int,
+    status: IncidentStatus,
+    sms: bool | None,
 ) -> frozenset[ChannelKind]:
     """SMS costs money: by default only the opening message and listed statuses go by text."""
-    wants_sms = sms if sms is not None else (
-        seq == 0 or status in settings.sms.update_statuses
-    )
+    wants_sms = sms if sms is not None else (seq == 0 or status in settings.sms.update_statuses)
     chosen = set(incident_channels)
     if not wants_sms:
         chosen.discard(ChannelKind.SMS)
@@ -68,55 +70,99 @@ def channels_for_update(
 
 
 class IncidentService:
-    def __init__(self, *, engine: AsyncEngine | None, directory: Directory, settings: Settings,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine | None,
+        directory: Directory,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._engine = engine
         self._directory = directory
         self._settings = settings
         self._now = clock
 
-    def plan_opening(self, request: IncidentRequest, *, ref: str = PREVIEW_REF,
-                     ) -> list[PlannedDelivery]:
+    def plan_opening(
+        self,
+        request: IncidentRequest,
+        *,
+        ref: str = PREVIEW_REF,
+    ) -> list[PlannedDelivery]:
         """Everything the opening message would send (the dry run shows exactly this)."""
         practices = request.audience.select(self._directory)
         heading = UpdateHeading(ref, request.title, 0, IncidentStatus.INVESTIGATING)
-        channels = channels_for_update(self._settings, incident_channels=request.channels,
-                                       seq=0, status=heading.status, sms=request.sms)
+        channels = channels_for_update(
+            self._settings,
+            incident_channels=request.channels,
+            seq=0,
+            status=heading.status,
+            sms=request.sms,
+        )
         return self._plan(practices, heading, request.texts, channels)
 
-    def _plan(self, practices: list[Practice], heading: UpdateHeading, texts: ChannelTexts,
-              channels: frozenset[ChannelKind]) -> list[PlannedDelivery]:
-        planned = plan_deliveries(directory=self._directory, practices=practices,
-                                  heading=heading, texts=texts, channels=channels)
+    def _plan(
+        self,
+        practices: list[Practice],
+        heading: UpdateHeading,
+        texts: ChannelTexts,
+        channels: frozenset[ChannelKind],
+    ) -> list[PlannedDelivery]:
+        planned = plan_deliveries(
+            directory=self._directory,
+            practices=practices,
+            heading=heading,
+            texts=texts,
+            channels=channels,
+        )
         check_endpoints_ready(self._settings, (p.endpoint for p in planned))
         return planned
 
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
         self.plan_opening(request)  # refuse now, before the transaction, if anything is wrong
         status = IncidentStatus.INVESTIGATING
-        channels = channels_for_update(self._settings, incident_channels=request.channels,
-                                       seq=0, status=status, sms=request.sms)
+        channels = channels_for_update(
+            self._settings,
+            incident_channels=request.channels,
+            seq=0,
+            status=status,
+            sms=request.sms,
+        )
         practices = request.audience.select(self._directory)
         return await open_incident(
             self._require_engine(),
             incident=NewIncident(
-                title=request.title, severity=request.severity, audience=request.audience,
-                channels=request.channels, created_by=actor.name, runbook=request.runbook,
+                title=request.title,
+                severity=request.severity,
+                audience=request.audience,
+                channels=request.channels,
+                created_by=actor.name,
+                runbook=request.runbook,
                 fields=request.fields,
             ),
-            opening=NewUpdate(status=status, message=request.summary, channels=channels,
-                              author=actor.name),
+            opening=NewUpdate(status=status, message=request.summary, channels=channels, author=actor.name),
             plan=lambda ref, seq: self._plan(
-                practices, UpdateHeading(ref, request.title, seq, status), request.texts,
-                channels),
-            audit=AuditEntry(actor.name, actor.origin, "incident_opened",
-                             {"title": request.title, "audience": request.audience.describe(),
-                              "runbook": request.runbook}),
-            now=self._now(), deadline_seconds=self._settings.retry.deadline_seconds,
+                practices, UpdateHeading(ref, request.title, seq, status), request.texts, channels
+            ),
+            audit=AuditEntry(
+                actor.name,
+                actor.origin,
+                "incident_opened",
+                {
+                    "title": request.title,
+                    "audience": request.audience.describe(),
+                    "runbook": request.runbook,
+                },
+            ),
+            now=self._now(),
+            deadline_seconds=self._settings.retry.deadline_seconds,
         )
 
-    async def plan_update(self, incident_id: int, request: UpdateRequest,
-                          ) -> list[PlannedDelivery]:
+    async def plan_update(
+        self,
+        incident_id: int,
+        request: UpdateRequest,
+    ) -> list[PlannedDelivery]:
         """What the next update would send (the dry run), validated like the real thing."""
         practices, heading, channels = await self._update_parts(incident_id, request)
         return self._plan(practices, heading, request.texts, channels)
@@ -127,26 +173,34 @@ class IncidentService:
         incident = await get_incident(self._require_engine(), incident_id)
         record, seq = incident.record, len(incident.updates)
         heading = UpdateHeading(record.ref, record.title, seq, request.status)
-        channels = channels_for_update(self._settings, incident_channels=record.channels,
-                                       seq=seq, status=request.status, sms=request.sms)
+        channels = channels_for_update(
+            self._settings,
+            incident_channels=record.channels,
+            seq=seq,
+            status=request.status,
+            sms=request.sms,
+        )
         return record.audience.select(self._directory), heading, channels
 
-    async def post_update(self, incident_id: int, request: UpdateRequest, *,
-                          actor: Actor) -> StoredUpdate:
+    async def post_update(self, incident_id: int, request: UpdateRequest, *, actor: Actor) -> StoredUpdate:
         practices, heading, channels = await self._update_parts(incident_id, request)
         self._plan(practices, heading, request.texts, channels)  # refuse before writing
         return await append_update(
             self._require_engine(),
             incident_id=incident_id,
-            new=NewUpdate(status=request.status, message=request.summary, channels=channels,
-                          author=actor.name),
+            new=NewUpdate(
+                status=request.status, message=request.summary, channels=channels, author=actor.name
+            ),
             # The final seq is fixed inside the transaction, in case two updates race.
             plan=lambda ref, seq: self._plan(
-                practices, UpdateHeading(ref, heading.title, seq, request.status),
-                request.texts, channels),
-            audit=AuditEntry(actor.name, actor.origin, "update_posted",
-                             {"status": request.status.value}),
-            now=self._now(), deadline_seconds=self._settings.retry.deadline_seconds,
+                practices,
+                UpdateHeading(ref, heading.title, seq, request.status),
+                request.texts,
+                channels,
+            ),
+            audit=AuditEntry(actor.name, actor.origin, "update_posted", {"status": request.status.value}),
+            now=self._now(),
+            deadline_seconds=self._settings.retry.deadline_seconds,
         )
 
     def _require_engine(self) -> AsyncEngine:

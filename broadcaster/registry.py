@@ -19,9 +19,14 @@ from channels.outbox_folder import OutboxFolderChannel
 from channels.smtp_email import SmtpEmailChannel
 
 KNOWN_ROUTES = (
-    "facebook/graph", "facebook/outbox",
-    "sms/notify", "sms/apprise", "sms/outbox",
-    "email/smtp", "email/notify", "email/outbox",
+    "facebook/graph",
+    "facebook/outbox",
+    "sms/notify",
+    "sms/apprise",
+    "sms/outbox",
+    "email/smtp",
+    "email/notify",
+    "email/outbox",
     "apprise/apprise",
 )
 
@@ -71,27 +76,32 @@ def _executor(settings: Settings, built: ChannelSet) -> ThreadPoolExecutor:
     return built.executor
 
 
-def _build(route: str, settings: Settings, secrets: SecretLookup,
-           built: ChannelSet) -> tuple[Channel, int]:
+def _build(route: str, settings: Settings, secrets: SecretLookup, built: ChannelSet) -> tuple[Channel, int]:
     kind, provider = route.split("/")
     if provider == "outbox":
         channel: Channel = OutboxFolderChannel(
-            route=route, root=settings.outbox_dir,
+            route=route,
+            root=settings.outbox_dir,
             message_id_domain=settings.smtp.message_id_domain,
-            from_address=settings.smtp.from_address, from_name=settings.smtp.from_name,
+            from_address=settings.smtp.from_address,
+            from_name=settings.smtp.from_name,
         )
         return channel, settings.dispatch.outbox_concurrency
     if route == "facebook/graph":
-        return FacebookPageChannel(settings=settings.graph, session=_session(built),
-                                   secrets=secrets), settings.graph.concurrency
+        return FacebookPageChannel(
+            settings=settings.graph, session=_session(built), secrets=secrets
+        ), settings.graph.concurrency
     if route in ("sms/notify", "email/notify"):
         if built.notify_pacer is None:
             built.notify_pacer = RequestPacer(per_minute=settings.notify.requests_per_minute)
         notify_class = NotifySmsChannel if kind == "sms" else NotifyEmailChannel
-        return notify_class(settings=settings.notify, session=_session(built),
-                            pacer=built.notify_pacer), settings.notify.concurrency
+        notify: Channel = notify_class(
+            settings=settings.notify, session=_session(built), pacer=built.notify_pacer
+        )
+        return notify, settings.notify.concurrency
     if route == "email/smtp":
         return SmtpEmailChannel(settings=settings.smtp), settings.smtp.connections
     # sms/apprise and apprise/apprise: apprise runs in the thread pool we own.
-    return AppriseChannel(route=route, settings=settings.apprise, secrets=secrets,
-                          executor=_executor(settings, built)), settings.apprise.threads
+    return AppriseChannel(
+        route=route, settings=settings.apprise, secrets=secrets, executor=_executor(settings, built)
+    ), settings.apprise.threads

@@ -43,8 +43,12 @@ class ChannelTexts:
         return cls(sms=message, facebook=message, email_body=message, plain=message)
 
     def templates(self) -> dict[str, str]:
-        return {"sms": self.sms, "facebook": self.facebook, "email": self.email_body,
-                "other": self.plain}
+        return {
+            "sms": self.sms,
+            "facebook": self.facebook,
+            "email": self.email_body,
+            "other": self.plain,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +119,11 @@ def _facebook(heading: UpdateHeading, text: str) -> RenderedContent:
     standalone = f"{heading.headline}\n{text}\n\n{heading.marker}"
     if heading.seq == 0:
         return RenderedContent(body=standalone)
-    label = "Resolved" if heading.status is IncidentStatus.RESOLVED \
+    label = (
+        "Resolved"
+        if heading.status is IncidentStatus.RESOLVED
         else f"Update ({STATUS_LABEL[heading.status]})"
+    )
     comment = f"{label}: {text}\n\n{heading.marker}"
     return RenderedContent(body=comment, opening_body=standalone, headline=heading.headline)
 

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.store.claims import RecordedOutcome, record_outcomes
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +54,10 @@ class ResultWriter:
     async def flush(self) -> None:
         self._has_work.clear()
         while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+            batch, self._pending = (
+                self._pending[: self._max_batch],
+                self._pending[self._max_batch :],
+            )
             released = await record_outcomes(self._engine, batch, now=self._clock())
             for listener in self._listeners:
                 listener(batch)

@@ -40,33 +40,36 @@ class RetryPolicy:
         state.attempt_number = attempts_made
         return float(self._wait(state))
 
-    def decide(
-        self, outcome: SendResult, *, attempts_made: int, now: float, deadline_at: float
-    ) -> Decision:
+    def decide(self, outcome: SendResult, *, attempts_made: int, now: float, deadline_at: float) -> Decision:
         match outcome:
             case Delivered():
                 return Decision(DeliveryState.DELIVERED, now, needs_reconcile=False, error=None)
             case Failed(reason=reason):
                 return Decision(DeliveryState.FAILED, now, needs_reconcile=False, error=reason)
             case Retry():
-                return self._retry(outcome, attempts_made=attempts_made, now=now,
-                                   deadline_at=deadline_at)
+                return self._retry(outcome, attempts_made=attempts_made, now=now, deadline_at=deadline_at)
             case _:
                 assert_never(outcome)
 
-    def _retry(self, outcome: Retry, *, attempts_made: int, now: float,
-               deadline_at: float) -> Decision:
-        maybe_sent = " (it may have been delivered: the provider did not confirm)" \
-            if outcome.ambiguous else ""
+    def _retry(self, outcome: Retry, *, attempts_made: int, now: float, deadline_at: float) -> Decision:
+        maybe_sent = (
+            " (it may have been delivered: the provider did not confirm)" if outcome.ambiguous else ""
+        )
         if attempts_made >= self._settings.max_attempts:
-            return Decision(DeliveryState.FAILED, now, needs_reconcile=False,
-                            error=f"gave up after {attempts_made} attempts: "
-                                  f"{outcome.reason}{maybe_sent}")
+            return Decision(
+                DeliveryState.FAILED,
+                now,
+                needs_reconcile=False,
+                error=f"gave up after {attempts_made} attempts: {outcome.reason}{maybe_sent}",
+            )
         wait = max(self.backoff(attempts_made), outcome.after or 0.0)
         if now + wait > deadline_at:
-            return Decision(DeliveryState.FAILED, now, needs_reconcile=False,
-                            error=f"gave up at the delivery deadline after {attempts_made} "
-                                  f"attempts: {outcome.reason}{maybe_sent}")
+            return Decision(
+                DeliveryState.FAILED,
+                now,
+                needs_reconcile=False,
+                error=f"gave up at the delivery deadline after {attempts_made} "
+                f"attempts: {outcome.reason}{maybe_sent}",
+            )
         state = DeliveryState.UNKNOWN if outcome.ambiguous else DeliveryState.RETRYING
-        return Decision(state, now + wait, needs_reconcile=outcome.ambiguous,
-                        error=outcome.reason)
+        return Decision(state, now + wait, needs_reconcile=outcome.ambiguous, error=outcome.reason)

@@ -83,8 +83,7 @@ class MissingFieldValues(ContentRefused):
     def __init__(self, runbook: str, missing: Mapping[str, FieldSpec], unknown: list[str]) -> None:
         self.runbook, self.missing, self.unknown = runbook, dict(missing), unknown
         lines = [
-            f'  {name}="..."  {spec.prompt} (for example: {spec.example})'
-            for name, spec in missing.items()
+            f'  {name}="..."  {spec.prompt} (for example: {spec.example})' for name, spec in missing.items()
         ]
         if unknown:
             lines.append(f"  not fields of this runbook: {', '.join(unknown)}")
@@ -121,9 +120,7 @@ class Runbook:
             ((*at, "facebook"), texts.facebook),
             ((*at, "email"), texts.email),
         ]
-        return found + [
-            ((*at, "staff_checklist", i), item) for i, item in enumerate(texts.staff_checklist)
-        ]
+        return found + [((*at, "staff_checklist", i), item) for i, item in enumerate(texts.staff_checklist)]
 
     def fields_used(self, status: IncidentStatus | None = None) -> list[str]:
         """The fields a status's texts (or, with no status, the title) need a value for."""
@@ -152,16 +149,10 @@ class Runbook:
     def problem(self, loc: Loc, message: str) -> FileProblem:
         return FileProblem(self.path, self.document.line_of(loc), dotted(loc), message)
 
-    def _values_for(
-        self, status: IncidentStatus | None, given: Mapping[str, str]
-    ) -> dict[str, str]:
+    def _values_for(self, status: IncidentStatus | None, given: Mapping[str, str]) -> dict[str, str]:
         values = {name: value.strip() for name, value in given.items()}
         unknown = sorted(name for name in values if name not in self.spec.fields)
-        missing = {
-            name: self.spec.fields[name]
-            for name in self.fields_used(status)
-            if not values.get(name)
-        }
+        missing = {name: self.spec.fields[name] for name in self.fields_used(status) if not values.get(name)}
         if missing or unknown:
             raise MissingFieldValues(self.name, missing, unknown)
         return values

@@ -38,8 +38,12 @@ async def running_dispatcher(
     """A dispatcher working in the background for these routes until the block ends."""
     channel_set = build_channels(settings, routes)
     dispatcher = Dispatcher(
-        engine=engine, channels=channel_set.channels, concurrency=channel_set.concurrency,
-        policy=RetryPolicy(settings.retry), settings=settings.dispatch, owner=settings.node_name,
+        engine=engine,
+        channels=channel_set.channels,
+        concurrency=channel_set.concurrency,
+        policy=RetryPolicy(settings.retry),
+        settings=settings.dispatch,
+        owner=settings.node_name,
     )
     task = asyncio.create_task(dispatcher.run(), name="dispatcher")
     try:
@@ -54,12 +58,12 @@ async def wait_until_settled(
     engine: AsyncEngine,
     update_id: int,
     *,
-    timeout: float,
+    give_up_after: float,
     on_progress: ProgressCallback | None = None,
     poll_seconds: float = 0.2,
 ) -> Counter[DeliveryState]:
-    """Poll an update's deliveries until all are delivered or failed, or `timeout` passes."""
-    give_up_at = time.monotonic() + timeout
+    """Poll an update's deliveries until all are delivered or failed, or `give_up_after` s pass."""
+    give_up_at = time.monotonic() + give_up_after
     while True:
         counts = await progress_of_update(engine, update_id)
         if on_progress is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -150,7 +150,7 @@ class Settings(BaseSettings):
         return [v for v in values if v]
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings the way an operator configures them: env, .env, secrets directory."""
     secrets_dir = os.environ.get("BROADCASTER_SECRETS_DIR", "/run/secrets")
-    return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
+    return Settings(_secrets_dir=secrets_dir, **overrides)

@@ -94,9 +94,7 @@ _REPLACEMENTS: dict[str, tuple[str, ChangeKind]] = {
     "\t": (" ", ChangeKind.ODD_SPACE),
     # Notify drops line and paragraph separators, which joins the words either side.
     **dict.fromkeys("\u2028\u2029", ("\n", ChangeKind.ODD_SPACE)),
-    **dict.fromkeys(
-        "\u180e\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f\u20e3", ("", ChangeKind.INVISIBLE)
-    ),
+    **dict.fromkeys("\u180e\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f\u20e3", ("", ChangeKind.INVISIBLE)),
     "ł": ("l", ChangeKind.ACCENT),  # no Unicode decomposition; notifications-utils maps it too
     "Ł": ("L", ChangeKind.ACCENT),
 }
@@ -105,9 +103,7 @@ _EMOJI_BASE = "[\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]"
 _EMOJI_TAIL = "[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]"
 # One visible emoji (a flag, a skin tone, a family joined by ZWJ) counts as one removal.
 _TOKEN = re.compile(
-    f"[\U0001f1e6-\U0001f1ff]{{2}}"
-    f"|{_EMOJI_BASE}{_EMOJI_TAIL}*(?:\u200d{_EMOJI_BASE}{_EMOJI_TAIL}*)*"
-    "|.",
+    f"[\U0001f1e6-\U0001f1ff]{{2}}|{_EMOJI_BASE}{_EMOJI_TAIL}*(?:\u200d{_EMOJI_BASE}{_EMOJI_TAIL}*)*|.",
     re.DOTALL,
 )
 _EMOJI = re.compile(f"[\U0001f1e6-\U0001f1ff]|{_EMOJI_BASE}")

@@ -57,11 +57,16 @@ def load_yaml(path: Path) -> YamlDocument | FileProblem:
     return YamlDocument(path=path, data=data)
 
 
-def problems_from(doc: YamlDocument, exc: ValidationError,
-                  where: Callable[[YamlDocument, tuple[str | int, ...]], str]) -> list[FileProblem]:
+def problems_from(
+    doc: YamlDocument,
+    exc: ValidationError,
+    where: Callable[[YamlDocument, tuple[str | int, ...]], str],
+) -> list[FileProblem]:
     """One FileProblem per validation error, with its line, in file order."""
-    problems = [FileProblem(doc.path, doc.line_of(loc), where(doc, loc), message)
-                for loc, message in describe_validation_error(exc)]
+    problems = [
+        FileProblem(doc.path, doc.line_of(loc), where(doc, loc), message)
+        for loc, message in describe_validation_error(exc)
+    ]
     return sorted(problems, key=lambda p: p.line or 0)
 
 

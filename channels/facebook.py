@@ -175,9 +175,7 @@ class _GraphCall:
         form = {"message": text, "access_token": self._token}
         return await self._request(what, "POST", path, reply, creates=creates, data=form)
 
-    async def get(
-        self, what: str, path: str, query: Mapping[str, str]
-    ) -> _Listing | Retry | Failed:
+    async def get(self, what: str, path: str, query: Mapping[str, str]) -> _Listing | Retry | Failed:
         auth = {"Authorization": f"Bearer {self._token}"}
         return await self._request(what, "GET", path, _Listing, params=query, headers=auth)
 
@@ -228,7 +226,5 @@ class _GraphCall:
         # Meta's error text is echoed into reasons; never let it carry the token back out.
         reason = f"{what}: {outcome.reason}" if what else outcome.reason
         outcome = dataclasses.replace(outcome, reason=reason.replace(self._token, REDACTED))
-        self.log.warning(
-            "facebook_error", reason=outcome.reason, outcome=type(outcome).__name__, **fields
-        )
+        self.log.warning("facebook_error", reason=outcome.reason, outcome=type(outcome).__name__, **fields)
         return outcome

@@ -91,9 +91,7 @@ class NotifyClient:
         # A token per request: Notify refuses one more than 30 s old.
         return {"Authorization": authorization_header(self._credentials, self._clock)}
 
-    async def create(
-        self, kind: TemplateType, payload: dict[str, object], delivery: int
-    ) -> SendResult:
+    async def create(self, kind: TemplateType, payload: dict[str, object], delivery: int) -> SendResult:
         # Only sends are paced: Notify states its limit in messages, and lookups are rare.
         await self._pacer.wait()
         url = f"{self._base_url}/v2/notifications/{kind}"
@@ -112,9 +110,7 @@ class NotifyClient:
             try:
                 return Delivered(provider_id=_Created.model_validate_json(body).id)
             except ValidationError:
-                log.warning(
-                    "notify_reply_unreadable", channel=kind, delivery=delivery, status=reply.status
-                )
+                log.warning("notify_reply_unreadable", channel=kind, delivery=delivery, status=reply.status)
                 return Delivered()  # accepted all the same; only the id is lost
         outcome = classify_error_reply(reply.status, body, reply.headers)
         log.info(
@@ -143,9 +139,7 @@ class NotifyClient:
             return Retry(f"notify lookup failed: {type(exc).__name__}")
         if reply.status != 200:
             outcome = classify_error_reply(reply.status, body, reply.headers)
-            return Retry(
-                outcome.reason, after=outcome.after if isinstance(outcome, Retry) else None
-            )
+            return Retry(outcome.reason, after=outcome.after if isinstance(outcome, Retry) else None)
         try:
             found = _FoundPage.model_validate_json(body).notifications
         except ValidationError:
@@ -166,7 +160,7 @@ def notify_reference(message: OutgoingMessage) -> str:
 class _NotifyChannel(ABC):
     """What the text and email channels share: settings checks, reference, reconcile."""
 
-    route: ClassVar[str]
+    route: str  # set by each subclass; an instance attribute for the Channel protocol
     kind: ClassVar[TemplateType]
     template_setting: ClassVar[str]  # the NotifySettings field holding this channel's template id
 

@@ -41,9 +41,7 @@ NOTIFY_ERRORS: dict[tuple[int, str], ErrorRule] = {
     (400, "BadRequestError"): ErrorRule(
         Action.FAIL_NEEDS_ATTENTION, "service setup refused it (trial mode, key type, template)"
     ),
-    (403, "AuthError"): ErrorRule(
-        Action.FAIL_NEEDS_ATTENTION, "API key refused or clock more than 30 s out"
-    ),
+    (403, "AuthError"): ErrorRule(Action.FAIL_NEEDS_ATTENTION, "API key refused or clock more than 30 s out"),
     (429, "RateLimitError"): ErrorRule(Action.RETRY, "over the per-minute rate limit"),
     (429, "TooManyRequestsError"): ErrorRule(
         Action.FAIL_NEEDS_ATTENTION, "daily sending limit reached: no retry today"

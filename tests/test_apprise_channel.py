@@ -72,9 +72,7 @@ def channel_for(
     )
 
 
-def outgoing(
-    *, channel: ChannelKind = ChannelKind.APPRISE, recipient: str = "hook_url"
-) -> OutgoingMessage:
+def outgoing(*, channel: ChannelKind = ChannelKind.APPRISE, recipient: str = "hook_url") -> OutgoingMessage:
     return OutgoingMessage(
         delivery_id=1,
         incident_ref="INC-42",
@@ -84,9 +82,7 @@ def outgoing(
         channel=channel,
         recipient=recipient,
         credential_ref="hook_url",
-        content=RenderedContent(
-            body="Phones are down; use 0161 000 0000.", subject="[INC-42] Phones"
-        ),
+        content=RenderedContent(body="Phones are down; use 0161 000 0000.", subject="[INC-42] Phones"),
         marker="Ref INC-42",
     )
 
@@ -103,9 +99,7 @@ async def test_apprise_json_webhook_receives_title_and_body(
     assert payload["message"] == "Phones are down; use 0161 000 0000."
 
 
-async def test_apprise_400_is_failed_without_retry(
-    webhook: Webhook, pool: ThreadPoolExecutor
-) -> None:
+async def test_apprise_400_is_failed_without_retry(webhook: Webhook, pool: ThreadPoolExecutor) -> None:
     """A 400 is the provider refusing this message: retrying cannot help."""
     result = await channel_for(f"{webhook.base}/reply/400/x", pool).send(outgoing())
     assert result == Failed("JSON answered HTTP 400", needs_attention=False)

@@ -51,9 +51,7 @@ def test_modulus_11_rejects_wrong_check_digits_and_wrong_lengths(number: str) ->
 def test_nhs_number_is_found_however_it_is_spaced(written: str) -> None:
     """Spaces, hyphens or nothing between the 3-3-4 groups."""
     findings = find_identifying_content(f"Patient {written} rang in", today=TODAY)
-    assert [(f.kind, f.start, f.end) for f in findings] == [
-        (FindingKind.NHS_NUMBER, 8, 8 + len(written))
-    ]
+    assert [(f.kind, f.start, f.end) for f in findings] == [(FindingKind.NHS_NUMBER, 8, 8 + len(written))]
 
 
 def test_nhs_number_with_a_wrong_check_digit_is_not_an_nhs_number() -> None:

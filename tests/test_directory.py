@@ -40,7 +40,8 @@ def test_shipped_example_directory_loads_and_works_offline() -> None:
     directory = load_directory(example_directory_path())
     routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
     assert len(directory.practices) >= 5
-    assert routes and all(r.endswith("/outbox") for r in routes)
+    assert routes
+    assert all(r.endswith("/outbox") for r in routes)
 
 
 def test_valid_practice_is_normalised(tmp_path: Path) -> None:
@@ -50,7 +51,9 @@ def test_valid_practice_is_normalised(tmp_path: Path) -> None:
     endpoints = directory.endpoints(practice)
     assert practice.ods == "Y00001"
     assert [e.recipient for e in endpoints if e.channel is ChannelKind.SMS] == [
-        "+447700900001", "+447700900002"]
+        "+447700900001",
+        "+447700900002",
+    ]
     facebook = next(e for e in endpoints if e.channel is ChannelKind.FACEBOOK)
     assert (facebook.route, facebook.credential_ref) == ("facebook/graph", "fb_y00001")
     assert [e.route for e in endpoints if e.channel is ChannelKind.APPRISE] == ["apprise/apprise"]
@@ -88,9 +91,10 @@ def test_every_problem_is_listed_in_file_order(tmp_path: Path) -> None:
 """
     problems = problems_of(write(tmp_path, text))
     assert len(problems) == 3
-    assert ":4: " in problems[0] and "email.recipients[0]" in problems[0]
-    assert ":5: " in problems[1] and "unknown field" in problems[1]
-    assert ":6: " in problems[2] and "field ods" in problems[2]
+    expected = [(":4: ", "email.recipients[0]"), (":5: ", "unknown field"), (":6: ", "field ods")]
+    for problem, (line, words) in zip(problems, expected, strict=True):
+        assert line in problem
+        assert words in problem
 
 
 def test_duplicate_ods_codes_are_refused(tmp_path: Path) -> None:
@@ -110,4 +114,4 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_missing_file_says_which_setting_to_check(tmp_path: Path) -> None:
     """A wrong path is a clear refusal."""
     [problem] = problems_of(tmp_path / "nope.yaml")
-    assert "file not found" in problem and "nope.yaml" in problem
+    assert "nope.yaml: file not found" in problem

@@ -44,13 +44,9 @@ def opening(marker: str = "Ref INC-42", text: str = OPENING_TEXT) -> OutgoingMes
     )
 
 
-def update(
-    root_id: str | None, *, headline: str | None = "IDENTIFIED: phone line fault"
-) -> OutgoingMessage:
+def update(root_id: str | None, *, headline: str | None = "IDENTIFIED: phone line fault") -> OutgoingMessage:
     body = "Update: the phone provider has found the fault. Ref INC-42.2"
-    content = RenderedContent(
-        body=body, opening_body=f"{headline}\nPhones down. {body}", headline=headline
-    )
+    content = RenderedContent(body=body, opening_body=f"{headline}\nPhones down. {body}", headline=headline)
     thread = ThreadContext(root_id=root_id, root_body=OPENING_TEXT if root_id else None)
     return OutgoingMessage(
         delivery_id=2,
@@ -391,9 +387,7 @@ def test_marker_match_is_exact(text: str, found: bool) -> None:
 
 async def test_throttle_without_usage_estimate_honours_retry_after(rig: Rig) -> None:
     """With no BUC estimate, a Retry-After header sets the wait."""
-    throttled = GraphErrorReply(
-        4, "Application request limit reached", headers={"Retry-After": "7"}
-    )
+    throttled = GraphErrorReply(4, "Application request limit reached", headers={"Retry-After": "7"})
     rig.fake.reply_with_error(f"feed:{PAGE}", throttled)
     result = await rig.channel.send(opening())
     assert isinstance(result, Retry)

@@ -42,9 +42,7 @@ async def test_wrong_token_gets_oauth_exception_190_at_http_400(client: Client) 
 
 async def test_other_api_version_is_refused(client: Client, fake: GraphFake) -> None:
     """Requests under another version prefix are errors and write nothing."""
-    response = await client.post(
-        f"/v19.0/{PAGE}/feed", data={"message": "x", "access_token": TOKEN}
-    )
+    response = await client.post(f"/v19.0/{PAGE}/feed", data={"message": "x", "access_token": TOKEN})
     assert response.status == 400
     assert fake.writes == []
 
@@ -83,14 +81,10 @@ async def test_edit_then_comments_are_recorded_in_order(client: Client, fake: Gr
     ]
 
 
-async def test_throttle_fault_carries_the_hint_in_fractional_minutes(
-    client: Client, fake: GraphFake
-) -> None:
+async def test_throttle_fault_carries_the_hint_in_fractional_minutes(client: Client, fake: GraphFake) -> None:
     """A throttle answers code 80001 and a BUC header estimating hint/60 minutes for the page."""
     fake.plan.script(f"feed:{PAGE}", Fault.THROTTLE)
-    response = await client.post(
-        f"/v26.0/{PAGE}/feed", data={"message": "x", "access_token": TOKEN}
-    )
+    response = await client.post(f"/v26.0/{PAGE}/feed", data={"message": "x", "access_token": TOKEN})
     usage = json.loads(response.headers["X-Business-Use-Case-Usage"])
     assert response.status == 400
     assert (await response.json())["error"]["code"] == 80001
@@ -101,9 +95,7 @@ async def test_throttle_fault_carries_the_hint_in_fractional_minutes(
 async def test_act_then_error_writes_and_answers_code_1(client: Client, fake: GraphFake) -> None:
     """The duplicate hazard: the post exists although Graph answered code 1 with HTTP 500."""
     fake.plan.script(f"feed:{PAGE}", Fault.ACT_THEN_ERROR)
-    response = await client.post(
-        f"/v26.0/{PAGE}/feed", data={"message": "x", "access_token": TOKEN}
-    )
+    response = await client.post(f"/v26.0/{PAGE}/feed", data={"message": "x", "access_token": TOKEN})
     assert response.status == 500
     assert (await response.json())["error"]["code"] == 1
     assert len(fake.posts_on(PAGE)) == 1

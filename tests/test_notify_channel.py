@@ -31,9 +31,7 @@ PHONE = "+447700900123"
 EMAIL = "manager@riverside.example"
 
 
-def outgoing(
-    recipient: str = PHONE, *, delivery_id: int = 17, subject: str | None = None
-) -> OutgoingMessage:
+def outgoing(recipient: str = PHONE, *, delivery_id: int = 17, subject: str | None = None) -> OutgoingMessage:
     channel = ChannelKind.EMAIL if "@" in recipient else ChannelKind.SMS
     return OutgoingMessage(
         delivery_id=delivery_id,
@@ -156,9 +154,7 @@ async def test_email_reaches_notify_with_subject_body_and_reply_to(
     notify_url: str, fake: NotifyFake, session: aiohttp.ClientSession
 ) -> None:
     """An email fills ((subject)) and ((body)): the identical subject is all that threads it."""
-    settings = settings_for(
-        notify_url, fake, email_reply_to_id="7e7e0000-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
-    )
+    settings = settings_for(notify_url, fake, email_reply_to_id="7e7e0000-bbbb-4bbb-8bbb-bbbbbbbbbbbb")
     channel = NotifyEmailChannel(settings=settings, session=session)
     outcome = await channel.send(outgoing(EMAIL, subject="[INC-42] Phones down"))
     [stored] = fake.messages_to(EMAIL)
@@ -185,9 +181,7 @@ async def test_skewed_clock_fails_and_needs_attention(
 ) -> None:
     """A token more than 30 s off Notify's clock is refused: no retry, a person must look."""
     slow_clock: Callable[[], float] = lambda: time.time() - 90  # noqa: E731 - a one-off test clock
-    channel = NotifySmsChannel(
-        settings=settings_for(notify_url, fake), session=session, clock=slow_clock
-    )
+    channel = NotifySmsChannel(settings=settings_for(notify_url, fake), session=session, clock=slow_clock)
     outcome = await channel.send(outgoing())
     assert shape(outcome) == ("failed", True)
     assert isinstance(outcome, Failed)
@@ -210,9 +204,7 @@ async def test_daily_cap_fails_and_needs_attention(
     """TooManyRequestsError means no more sends today: fail visibly rather than retry."""
     capped = NotifyFake(daily_limit=1)
     server = await aiohttp_server(capped.app())
-    channel = NotifySmsChannel(
-        settings=settings_for(str(server.make_url("")), capped), session=session
-    )
+    channel = NotifySmsChannel(settings=settings_for(str(server.make_url("")), capped), session=session)
     assert isinstance(await channel.send(outgoing(delivery_id=1)), Delivered)
     outcome = await channel.send(outgoing(delivery_id=2))
     assert shape(outcome) == ("failed", True)
@@ -231,9 +223,7 @@ async def test_rate_limit_error_retries_after_two_seconds_when_notify_gives_no_h
     )
 
 
-async def test_connection_refused_is_a_plain_retry(
-    fake: NotifyFake, session: aiohttp.ClientSession
-) -> None:
+async def test_connection_refused_is_a_plain_retry(fake: NotifyFake, session: aiohttp.ClientSession) -> None:
     """Nothing listening means nothing was sent: retry without reconciling first."""
     settings = settings_for(f"http://127.0.0.1:{unused_port()}", fake)
     outcome = await NotifySmsChannel(settings=settings, session=session).send(outgoing())
@@ -255,9 +245,7 @@ async def test_500_after_storing_is_ambiguous_and_reconcile_finds_it_so_nothing_
     assert fake.duplicates_by_reference() == {}
 
 
-async def test_500_before_storing_reconciles_to_not_found(
-    sms: NotifySmsChannel, fake: NotifyFake
-) -> None:
+async def test_500_before_storing_reconciles_to_not_found(sms: NotifySmsChannel, fake: NotifyFake) -> None:
     """Notify failed before storing: reconcile finds nothing, so a resend is safe."""
     fake.faults.script(f"sms:{PHONE}", Fault.TRANSIENT)
     assert shape(await sms.send(outgoing())) == ("retry", True)
@@ -303,9 +291,7 @@ async def _send_against_reply(
     headers: dict[str, str] | None = None,
 ) -> SendResult:
     async def answer(_request: web.Request) -> web.Response:
-        return web.Response(
-            status=status, text=body, headers=headers, content_type="application/json"
-        )
+        return web.Response(status=status, text=body, headers=headers, content_type="application/json")
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", answer)
@@ -354,15 +340,11 @@ async def test_rate_limit_retry_honours_a_retry_after_header(
 # --- secrets ---------------------------------------------------------------------------------
 
 
-async def test_api_key_never_appears_in_reasons_or_logs(
-    sms: NotifySmsChannel, fake: NotifyFake
-) -> None:
+async def test_api_key_never_appears_in_reasons_or_logs(sms: NotifySmsChannel, fake: NotifyFake) -> None:
     """Whatever Notify answers, neither the key, its secret nor a bearer token leaks out."""
     fake.faults.script(f"sms:{PHONE}", Fault.TOKEN_EXPIRED, Fault.ACT_THEN_ERROR, Fault.PERMISSION)
     with capture_logs() as logs:
-        outcomes: list[SendResult | ReconcileResult] = [
-            await sms.send(outgoing()) for _ in range(3)
-        ]
+        outcomes: list[SendResult | ReconcileResult] = [await sms.send(outgoing()) for _ in range(3)]
         outcomes.append(await sms.send(outgoing("+442079460000")))
         outcomes.append(await sms.reconcile(outgoing()))
     written = " ".join([repr(outcomes), *(repr(entry) for entry in logs)])

@@ -127,9 +127,7 @@ async def test_outbox_names_cannot_escape_the_root(tmp_path: Path) -> None:
     assert written[0].is_relative_to(root)
 
 
-async def test_outbox_writes_files_off_the_event_loop(
-    tmp_path: Path, blockbuster: BlockBuster
-) -> None:
+async def test_outbox_writes_files_off_the_event_loop(tmp_path: Path, blockbuster: BlockBuster) -> None:
     """File I/O runs in a worker thread: the blockbuster guard stays quiet."""
     result = await channel_at(tmp_path, "email/outbox").send(outgoing(ChannelKind.EMAIL, MAILBOX))
     assert isinstance(result, Delivered)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,130 +21,168 @@ from broadcaster.store.claims import (
     record_outcomes,
     recover_expired_leases,
 )
-from broadcaster.store.schema import deliveries
 from broadcaster.store.records import StoredUpdate
+from broadcaster.store.schema import deliveries
 
 ACTOR = Actor("tester", "test")
 NOW = 1_000_000.0
 
 
 def service(engine: AsyncEngine, directory: Directory) -> IncidentService:
-    return IncidentService(engine=engine, directory=directory, settings=Settings(),
-                           clock=lambda: NOW)
+    return IncidentService(engine=engine, directory=directory, settings=Settings(), clock=lambda: NOW)
 
 
 async def open_one(svc: IncidentService, ods: str = "X99001", text: str = "Phones down") -> StoredUpdate:
-    return await svc.open(IncidentRequest(
-        title="Phones", severity=Severity.MAJOR, texts=ChannelTexts.same_everywhere(text),
-        summary=text, audience=Audience(ods_codes=(ods,))), actor=ACTOR)
+    return await svc.open(
+        IncidentRequest(
+            title="Phones",
+            severity=Severity.MAJOR,
+            texts=ChannelTexts.same_everywhere(text),
+            summary=text,
+            audience=Audience(ods_codes=(ods,)),
+        ),
+        actor=ACTOR,
+    )
 
 
 async def states(engine: AsyncEngine, update_id: int) -> list[str]:
     async with engine.connect() as conn:
-        rows = await conn.execute(select(deliveries.c.state).where(
-            deliveries.c.update_id == update_id).order_by(deliveries.c.id))
+        rows = await conn.execute(
+            select(deliveries.c.state).where(deliveries.c.update_id == update_id).order_by(deliveries.c.id)
+        )
         return [r.state for r in rows]
 
 
 def finished(claimed_id: int, thread_key: str, route: str, recipient: str) -> RecordedOutcome:
-    return RecordedOutcome(delivery_id=claimed_id, thread_key=thread_key, route=route,
-                           recipient=recipient, state=DeliveryState.DELIVERED, attempts=1,
-                           next_attempt_at=NOW, needs_reconcile=False, provider_id="p1",
-                           is_thread_root=True)
+    return RecordedOutcome(
+        delivery_id=claimed_id,
+        thread_key=thread_key,
+        route=route,
+        recipient=recipient,
+        state=DeliveryState.DELIVERED,
+        attempts=1,
+        next_attempt_at=NOW,
+        needs_reconcile=False,
+        provider_id="p1",
+        is_thread_root=True,
+    )
 
 
 async def test_opening_writes_one_delivery_per_practice_channel_recipient(
-        engine: AsyncEngine, example_directory: Directory) -> None:
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
     """Riverside has a page, two mobiles and two mailboxes: five deliveries, all pending."""
     stored = await open_one(service(engine, example_directory))
     assert stored.deliveries == 5
     assert await states(engine, stored.update_id) == ["pending"] * 5
 
 
-async def test_refused_content_writes_nothing(engine: AsyncEngine,
-                                              example_directory: Directory) -> None:
+async def test_refused_content_writes_nothing(engine: AsyncEngine, example_directory: Directory) -> None:
     """A refusal happens before the transaction: no incident, no deliveries."""
     svc = service(engine, example_directory)
-    try:
+    with pytest.raises(ContentRefused):
         await open_one(svc, text="Call {no_such_value}")
-    except ContentRefused:
-        pass
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(deliveries)) == 0
 
 
 async def test_update_waits_for_the_previous_message_of_its_thread(
-        engine: AsyncEngine, example_directory: Directory) -> None:
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
     """Update 1 stays blocked until update 0 for the same recipient is delivered."""
     svc = service(engine, example_directory)
     first = await open_one(svc)
-    second = await svc.post_update(first.incident_id, UpdateRequest(
-        status=IncidentStatus.IDENTIFIED, texts=ChannelTexts.same_everywhere("Found it"),
-        summary="Found it"), actor=ACTOR)
+    second = await svc.post_update(
+        first.incident_id,
+        UpdateRequest(
+            status=IncidentStatus.IDENTIFIED,
+            texts=ChannelTexts.same_everywhere("Found it"),
+            summary="Found it",
+        ),
+        actor=ACTOR,
+    )
     assert set(await states(engine, second.update_id)) == {"blocked"}
 
-    claimed = await claim_due(engine, route="facebook/outbox", limit=10, owner="a",
-                              lease_seconds=60, now=NOW)
+    claimed = await claim_due(engine, route="facebook/outbox", limit=10, owner="a", lease_seconds=60, now=NOW)
     assert [c.seq for c in claimed] == [0]
-    released = await record_outcomes(engine, [finished(claimed[0].id, claimed[0].thread_key,
-                                                       claimed[0].route, claimed[0].recipient)],
-                                     now=NOW)
+    released = await record_outcomes(
+        engine,
+        [finished(claimed[0].id, claimed[0].thread_key, claimed[0].route, claimed[0].recipient)],
+        now=NOW,
+    )
     assert released == 1
-    follow_up = await claim_due(engine, route="facebook/outbox", limit=10, owner="a",
-                                lease_seconds=60, now=NOW)
+    follow_up = await claim_due(
+        engine, route="facebook/outbox", limit=10, owner="a", lease_seconds=60, now=NOW
+    )
     assert [c.seq for c in follow_up] == [1]
 
 
 async def test_newest_update_is_claimed_before_an_older_broadcast(
-        engine: AsyncEngine, example_directory: Directory) -> None:
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
     """Another incident opened later is not stuck behind the first one's tail."""
     svc = service(engine, example_directory)
     older = await open_one(svc, ods="X99001")
     newer = await open_one(svc, ods="X99002")
-    claimed = await claim_due(engine, route="email/outbox", limit=1, owner="a",
-                              lease_seconds=60, now=NOW)
+    claimed = await claim_due(engine, route="email/outbox", limit=1, owner="a", lease_seconds=60, now=NOW)
     assert [c.update_id for c in claimed] == [newer.update_id]
     assert older.update_id != newer.update_id
 
 
 async def test_concurrent_claims_never_share_a_delivery(
-        engine: AsyncEngine, example_directory: Directory) -> None:
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
     """Two workers claiming at once get disjoint sets."""
     svc = service(engine, example_directory)
-    await svc.open(IncidentRequest(title="All", severity=Severity.MAJOR,
-                                   texts=ChannelTexts.same_everywhere("x"), summary="x",
-                                   audience=Audience(everyone=True)), actor=ACTOR)
-    batches = await asyncio.gather(*(
-        claim_due(engine, route="sms/outbox", limit=3, owner=f"w{i}", lease_seconds=60, now=NOW)
-        for i in range(4)))
+    await svc.open(
+        IncidentRequest(
+            title="All",
+            severity=Severity.MAJOR,
+            texts=ChannelTexts.same_everywhere("x"),
+            summary="x",
+            audience=Audience(everyone=True),
+        ),
+        actor=ACTOR,
+    )
+    batches = await asyncio.gather(
+        *(
+            claim_due(engine, route="sms/outbox", limit=3, owner=f"w{i}", lease_seconds=60, now=NOW)
+            for i in range(4)
+        )
+    )
     ids = [c.id for batch in batches for c in batch]
     assert len(ids) == len(set(ids)) == 7
 
 
 async def test_expired_lease_becomes_unknown_and_is_reconciled(
-        engine: AsyncEngine, example_directory: Directory) -> None:
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
     """A worker that died mid-send may have sent: its delivery is reconciled, not resent blindly."""
     svc = service(engine, example_directory)
     stored = await open_one(svc)
-    claimed = await claim_due(engine, route="facebook/outbox", limit=1, owner="dead",
-                              lease_seconds=10, now=NOW)
+    claimed = await claim_due(
+        engine, route="facebook/outbox", limit=1, owner="dead", lease_seconds=10, now=NOW
+    )
     assert await recover_expired_leases(engine, now=NOW + 5) == 0
     assert await recover_expired_leases(engine, now=NOW + 11) == 1
-    again = await claim_due(engine, route="facebook/outbox", limit=1, owner="alive",
-                            lease_seconds=10, now=NOW + 11)
+    again = await claim_due(
+        engine, route="facebook/outbox", limit=1, owner="alive", lease_seconds=10, now=NOW + 11
+    )
     assert [c.id for c in again] == [claimed[0].id]
     assert again[0].needs_reconcile
     assert stored.deliveries == 5
 
 
-async def test_retry_not_yet_due_is_not_claimed(engine: AsyncEngine,
-                                                example_directory: Directory) -> None:
+async def test_retry_not_yet_due_is_not_claimed(engine: AsyncEngine, example_directory: Directory) -> None:
     """A delivery waiting out its backoff stays put until its time comes."""
     svc = service(engine, example_directory)
     await open_one(svc)
     async with engine.begin() as conn:
         await conn.execute(update(deliveries).values(state="retrying", next_attempt_at=NOW + 30))
-    assert await claim_due(engine, route="sms/outbox", limit=5, owner="a", lease_seconds=9,
-                           now=NOW + 29) == []
-    assert len(await claim_due(engine, route="sms/outbox", limit=5, owner="a", lease_seconds=9,
-                               now=NOW + 30)) == 2
+    assert (
+        await claim_due(engine, route="sms/outbox", limit=5, owner="a", lease_seconds=9, now=NOW + 29) == []
+    )
+    assert (
+        len(await claim_due(engine, route="sms/outbox", limit=5, owner="a", lease_seconds=9, now=NOW + 30))
+        == 2
+    )

@@ -9,8 +9,7 @@ from broadcaster.errors import ContentRefused
 from broadcaster.models import ChannelKind, IncidentStatus
 from broadcaster.render import ChannelTexts, UpdateHeading, check_placeholders, render_for_practice
 
-RIVERSIDE = Practice(ods="Y00001", name="Riverside Surgery",
-                     placeholders={"alt_phone": "0113 496 0001"})
+RIVERSIDE = Practice(ods="Y00001", name="Riverside Surgery", placeholders={"alt_phone": "0113 496 0001"})
 NO_PHONE = Practice(ods="Y00002", name="Oak Lane")
 
 
@@ -22,8 +21,12 @@ def rendered(seq: int, status: IncidentStatus, text: str = "Call {alt_phone}.") 
 def test_opening_facebook_post_has_headline_text_and_marker() -> None:
     """The post's first line is the status; its last line is the reference a reconcile looks for."""
     post = rendered(0, IncidentStatus.INVESTIGATING)[ChannelKind.FACEBOOK]
-    assert post.body.splitlines() == ["INCIDENT: Phones down", "Call 0113 496 0001.", "",
-                                      "Ref INC-7"]
+    assert post.body.splitlines() == [
+        "INCIDENT: Phones down",
+        "Call 0113 496 0001.",
+        "",
+        "Ref INC-7",
+    ]
 
 
 def test_update_is_a_comment_with_its_own_marker_and_a_new_headline() -> None:
@@ -53,17 +56,23 @@ def test_text_messages_are_normalised_for_gsm7() -> None:
 
 def test_email_subject_is_identical_for_every_update() -> None:
     """Mail clients thread on the subject, so it never changes within an incident."""
-    subjects = {rendered(seq, status)[ChannelKind.EMAIL].subject
-                for seq, status in [(0, IncidentStatus.INVESTIGATING),
-                                    (1, IncidentStatus.IDENTIFIED), (2, IncidentStatus.RESOLVED)]}
+    subjects = {
+        rendered(seq, status)[ChannelKind.EMAIL].subject
+        for seq, status in [
+            (0, IncidentStatus.INVESTIGATING),
+            (1, IncidentStatus.IDENTIFIED),
+            (2, IncidentStatus.RESOLVED),
+        ]
+    }
     assert subjects == {"[INC-7] Phones down"}
 
 
 def test_missing_placeholder_lists_each_practice_and_value() -> None:
     """A send that would leave a blank for some practice is refused, naming who lacks what."""
     with pytest.raises(ContentRefused) as caught:
-        check_placeholders(ChannelTexts.same_everywhere("Call {alt_phone} or {website}"),
-                           [RIVERSIDE, NO_PHONE])
+        check_placeholders(
+            ChannelTexts.same_everywhere("Call {alt_phone} or {website}"), [RIVERSIDE, NO_PHONE]
+        )
     message = str(caught.value)
     assert "Y00001 (Riverside Surgery): website" in message
     assert "Y00002 (Oak Lane): alt_phone, website" in message

@@ -7,8 +7,15 @@ from broadcaster.outcomes import Delivered, Failed, Retry
 from broadcaster.retry_policy import RetryPolicy
 from broadcaster.settings import RetrySettings
 
-POLICY = RetryPolicy(RetrySettings(initial_seconds=1, max_backoff_seconds=60, jitter_seconds=0.5,
-                                   max_attempts=5, deadline_seconds=600))
+POLICY = RetryPolicy(
+    RetrySettings(
+        initial_seconds=1,
+        max_backoff_seconds=60,
+        jitter_seconds=0.5,
+        max_attempts=5,
+        deadline_seconds=600,
+    )
+)
 NOW, DEADLINE = 1000.0, 1600.0
 
 
@@ -22,26 +29,24 @@ def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
 
 def test_provider_hint_longer_than_backoff_is_honoured() -> None:
     """A Retry-After of 30 s beats a 1 s backoff."""
-    decision = POLICY.decide(Retry("throttled", after=30), attempts_made=1, now=NOW,
-                             deadline_at=DEADLINE)
+    decision = POLICY.decide(Retry("throttled", after=30), attempts_made=1, now=NOW, deadline_at=DEADLINE)
     assert decision.state is DeliveryState.RETRYING
     assert decision.next_attempt_at == NOW + 30
 
 
 def test_ambiguous_retry_is_marked_unknown_for_reconciliation() -> None:
     """A request that may have landed is not simply resent: it is reconciled first."""
-    decision = POLICY.decide(Retry("timeout", ambiguous=True), attempts_made=1, now=NOW,
-                             deadline_at=DEADLINE)
+    decision = POLICY.decide(Retry("timeout", ambiguous=True), attempts_made=1, now=NOW, deadline_at=DEADLINE)
     assert decision.state is DeliveryState.UNKNOWN
     assert decision.needs_reconcile
 
 
 def test_retry_that_would_pass_the_deadline_fails_visibly() -> None:
     """A wait beyond the delivery deadline ends in failed, saying why."""
-    decision = POLICY.decide(Retry("throttled", after=900), attempts_made=1, now=NOW,
-                             deadline_at=DEADLINE)
+    decision = POLICY.decide(Retry("throttled", after=900), attempts_made=1, now=NOW, deadline_at=DEADLINE)
     assert decision.state is DeliveryState.FAILED
-    assert decision.error is not None and "deadline" in decision.error
+    assert decision.error is not None
+    assert "deadline" in decision.error
 
 
 def test_too_many_attempts_fail_with_the_last_reason() -> None:
@@ -53,8 +58,14 @@ def test_too_many_attempts_fail_with_the_last_reason() -> None:
 
 def test_delivered_and_failed_are_final() -> None:
     """Delivered and Failed need no further attempt."""
-    assert POLICY.decide(Delivered("x"), attempts_made=1, now=NOW,
-                         deadline_at=DEADLINE).state is DeliveryState.DELIVERED
-    failed = POLICY.decide(Failed("expired token", needs_attention=True), attempts_made=1,
-                           now=NOW, deadline_at=DEADLINE)
+    assert (
+        POLICY.decide(Delivered("x"), attempts_made=1, now=NOW, deadline_at=DEADLINE).state
+        is DeliveryState.DELIVERED
+    )
+    failed = POLICY.decide(
+        Failed("expired token", needs_attention=True),
+        attempts_made=1,
+        now=NOW,
+        deadline_at=DEADLINE,
+    )
     assert (failed.state, failed.error) == (DeliveryState.FAILED, "expired token")

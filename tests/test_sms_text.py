@@ -56,9 +56,7 @@ def test_zero_width_characters_are_removed() -> None:
 
 def test_emoji_are_removed_without_leaving_double_spaces() -> None:
     """An emoji between words leaves exactly one space, rather than Notify's '?'."""
-    assert normalise_for_sms("Phones \U0001f4de are back \U0001f44d\U0001f3fd").text == (
-        "Phones are back"
-    )
+    assert normalise_for_sms("Phones \U0001f4de are back \U0001f44d\U0001f3fd").text == ("Phones are back")
 
 
 def test_emoji_at_the_start_of_a_line_leaves_no_leading_space() -> None:
@@ -140,9 +138,7 @@ def test_normalised_text_holds_only_gsm_welsh_or_letters_of_other_scripts(text: 
     for char in normalise_for_sms(text).text:
         category = unicodedata.category(char)
         assert (
-            char in GSM7_BASIC | GSM7_EXTENSION | WELSH_LETTERS
-            or category[0] in "LM"
-            or (category == "Nd")
+            char in GSM7_BASIC | GSM7_EXTENSION | WELSH_LETTERS or category[0] in "LM" or (category == "Nd")
         )
 
 

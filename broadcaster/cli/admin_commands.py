@@ -40,27 +40,36 @@ def check(ctx: CliContext) -> None:
 def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     """Run the HTTP API and the dispatcher, which delivers and retries everything queued."""
     settings = ctx.settings
-    configure_logging(log_format=settings.log_format, level=ctx.log_level or settings.log_level,
-                      secrets=settings.secret_values())
+    configure_logging(
+        log_format=settings.log_format,
+        level=ctx.log_level or settings.log_level,
+        secrets=settings.secret_values(),
+    )
     directory = ctx.directory
     routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
-    check_endpoints_ready(settings, [e for p in directory.practices
-                                     for e in directory.endpoints(p)])
+    check_endpoints_ready(settings, [e for p in directory.practices for e in directory.endpoints(p)])
 
     async def go() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_database(settings) as engine, \
-                running_dispatcher(engine, settings, routes) as dispatcher:
-            runner = web.AppRunner(make_app(engine=engine, settings=settings,
-                                            directory=directory, dispatcher=dispatcher))
+        async with (
+            open_database(settings) as engine,
+            running_dispatcher(engine, settings, routes) as dispatcher,
+        ):
+            runner = web.AppRunner(
+                make_app(engine=engine, settings=settings, directory=directory, dispatcher=dispatcher)
+            )
             await runner.setup()
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
-            log.info("serving", url=f"http://{host or settings.host}:{port or settings.port}",
-                     practices=len(directory.practices), routes=sorted(routes))
+            log.info(
+                "serving",
+                url=f"http://{host or settings.host}:{port or settings.port}",
+                practices=len(directory.practices),
+                routes=sorted(routes),
+            )
             await stop.wait()
             log.info("stopping")
             await runner.cleanup()

@@ -10,8 +10,12 @@ from rich.markup import escape
 from broadcaster.models import ChannelKind
 from broadcaster.render import PlannedDelivery
 
-_NOUN = {ChannelKind.FACEBOOK: "Facebook messages", ChannelKind.SMS: "texts",
-         ChannelKind.EMAIL: "emails", ChannelKind.APPRISE: "other channel messages"}
+_NOUN = {
+    ChannelKind.FACEBOOK: "Facebook messages",
+    ChannelKind.SMS: "texts",
+    ChannelKind.EMAIL: "emails",
+    ChannelKind.APPRISE: "other channel messages",
+}
 
 
 def print_dry_run(planned: list[PlannedDelivery], console: Console) -> None:
@@ -27,8 +31,11 @@ def print_dry_run(planned: list[PlannedDelivery], console: Console) -> None:
         for line in content.body.splitlines() or [""]:
             console.print(f"  | {escape(line)}", highlight=False)
         if content.opening_body:
-            console.print("  (if this practice's first message did not arrive, "
-                          "this update is posted on its own instead)", style="dim")
+            console.print(
+                "  (if this practice's first message did not arrive, "
+                "this update is posted on its own instead)",
+                style="dim",
+            )
     console.print(dry_run_summary(planned))
 
 
@@ -36,5 +43,7 @@ def dry_run_summary(planned: list[PlannedDelivery]) -> str:
     practices = {p.endpoint.practice for p in planned}
     by_channel = Counter(p.endpoint.channel for p in planned)
     parts = ", ".join(f"{n} {_NOUN[c]}" for c, n in sorted(by_channel.items()))
-    return (f"Dry run: would send {len(planned)} messages to {len(practices)} practices "
-            f"({parts or 'nothing'}). Nothing was sent.")
+    return (
+        f"Dry run: would send {len(planned)} messages to {len(practices)} practices "
+        f"({parts or 'nothing'}). Nothing was sent."
+    )

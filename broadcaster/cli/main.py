@@ -37,8 +37,10 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         click.echo(f"error: {SCRUBBER.scrub(str(exc))}", err=True)
         sys.exit(ExitCode.REFUSED)
     except KeyboardInterrupt:
-        click.echo("interrupted: anything not yet sent stays queued; "
-                   "`broadcaster serve` will send it", err=True)
+        click.echo(
+            "interrupted: anything not yet sent stays queued; `broadcaster serve` will send it",
+            err=True,
+        )
         sys.exit(ExitCode.NOT_FINISHED)
 
 
@@ -52,8 +54,11 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
-              help="Log detail on stderr (default: warning for commands, info for serve).")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Log detail on stderr (default: warning for commands, info for serve).",
+)
 @click.option("--as", "actor", metavar="NAME", help="Who is acting, for the audit trail.")
 @click.version_option(package_name="practice-broadcaster")
 @click.pass_context

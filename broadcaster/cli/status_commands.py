@@ -13,14 +13,14 @@ from broadcaster.cli.main import run_async, stdout_console
 from broadcaster.cli.status_grid import print_status_grid, status_as_json
 from broadcaster.errors import UnknownIncident
 from broadcaster.runtime import open_database
-from broadcaster.store.queries import deliveries_of, get_incident, list_incidents as query_list
+from broadcaster.store.queries import deliveries_of, get_incident
+from broadcaster.store.queries import list_incidents as query_list
 from broadcaster.store.records import parse_incident_ref
 
 
 @click.command()
 @click.argument("incident")
-@click.option("--update", "seq", type=int, metavar="N",
-              help="Which update to show (default: the latest).")
+@click.option("--update", "seq", type=int, metavar="N", help="Which update to show (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="Every delivery as JSON, for scripts.")
 @click.pass_obj
 def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) -> None:
@@ -31,8 +31,9 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
     """
     incident_id = parse_incident_ref(incident)
     if incident_id is None:
-        raise click.BadParameter(f"{incident!r} is not an incident reference like INC-42",
-                                 param_hint="INCIDENT")
+        raise click.BadParameter(
+            f"{incident!r} is not an incident reference like INC-42", param_hint="INCIDENT"
+        )
     settings = ctx.settings
     names = {p.ods: p.name for p in ctx.directory.practices}
 
@@ -41,8 +42,9 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
             found = await get_incident(engine, incident_id)
             shown = len(found.updates) - 1 if seq is None else seq
             if not 0 <= shown < len(found.updates):
-                raise UnknownIncident(f"{found.record.ref} has updates 0 to "
-                                      f"{len(found.updates) - 1}; there is no update {seq}")
+                raise UnknownIncident(
+                    f"{found.record.ref} has updates 0 to {len(found.updates) - 1}; there is no update {seq}"
+                )
             records = await deliveries_of(engine, incident_id, seq=None if as_json else shown)
         if as_json:
             click.echo(status_as_json(found, records))
@@ -66,7 +68,9 @@ def list_incidents(ctx: CliContext) -> None:
         if not found:
             console.print("No incidents yet. `broadcaster send --help` shows how to open one.")
         for record in found:
-            console.print(f"{record.ref:<8} {record.status.value:<13} {record.severity.value:<8} "
-                          f"{record.title}  ({record.audience.describe()})")
+            console.print(
+                f"{record.ref:<8} {record.status.value:<13} {record.severity.value:<8} "
+                f"{record.title}  ({record.audience.describe()})"
+            )
 
     run_async(go)

@@ -15,12 +15,15 @@ from broadcaster.store.queries import IncidentWithUpdates
 from broadcaster.store.records import DeliveryRecord
 
 _STYLE = {
-    DeliveryState.DELIVERED: "green", DeliveryState.FAILED: "red",
-    DeliveryState.RETRYING: "yellow", DeliveryState.UNKNOWN: "magenta",
+    DeliveryState.DELIVERED: "green",
+    DeliveryState.FAILED: "red",
+    DeliveryState.RETRYING: "yellow",
+    DeliveryState.UNKNOWN: "magenta",
 }
 # Grid words: a person reads "retrying" and "unknown"; queued states read as "pending".
 _WORD = {
-    DeliveryState.BLOCKED: "pending", DeliveryState.PENDING: "pending",
+    DeliveryState.BLOCKED: "pending",
+    DeliveryState.PENDING: "pending",
     DeliveryState.SENDING: "sending",
 }
 
@@ -31,29 +34,45 @@ def _cell(records: list[DeliveryRecord]) -> str:
     states = [r.state for r in records]
     worst = max(states, key=_severity)
     word = _WORD.get(worst, worst.value)
-    text = word if len(set(states)) == 1 else \
-        f"{word} ({sum(1 for s in states if s is DeliveryState.DELIVERED)}/{len(states)} delivered)"
+    text = (
+        word
+        if len(set(states)) == 1
+        else f"{word} ({sum(1 for s in states if s is DeliveryState.DELIVERED)}/{len(states)} delivered)"
+    )
     style = _STYLE.get(worst)
     return f"[{style}]{text}[/]" if style else text
 
 
 def _severity(state: DeliveryState) -> int:
-    order = [DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.BLOCKED,
-             DeliveryState.SENDING, DeliveryState.RETRYING, DeliveryState.UNKNOWN,
-             DeliveryState.FAILED]
+    order = [
+        DeliveryState.DELIVERED,
+        DeliveryState.PENDING,
+        DeliveryState.BLOCKED,
+        DeliveryState.SENDING,
+        DeliveryState.RETRYING,
+        DeliveryState.UNKNOWN,
+        DeliveryState.FAILED,
+    ]
     return order.index(state)
 
 
-def print_status_grid(incident: IncidentWithUpdates, records: list[DeliveryRecord],
-                      names: dict[str, str], seq: int, console: Console) -> None:
+def print_status_grid(
+    incident: IncidentWithUpdates,
+    records: list[DeliveryRecord],
+    names: dict[str, str],
+    seq: int,
+    console: Console,
+) -> None:
     record = incident.record
     update = incident.updates[seq]
-    console.print(f"[bold]{record.ref}[/] {escape(record.title)}  status: {record.status.value}"
-                  f"  severity: {record.severity.value}")
-    console.print(f"Showing update {seq} ({update.status.value}) of {len(incident.updates)}; "
-                  f"--update N shows another.")
-    cells: dict[str, dict[ChannelKind, list[DeliveryRecord]]] = defaultdict(
-        lambda: defaultdict(list))
+    console.print(
+        f"[bold]{record.ref}[/] {escape(record.title)}  status: {record.status.value}"
+        f"  severity: {record.severity.value}"
+    )
+    console.print(
+        f"Showing update {seq} ({update.status.value}) of {len(incident.updates)}; --update N shows another."
+    )
+    cells: dict[str, dict[ChannelKind, list[DeliveryRecord]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         cells[r.practice][r.channel].append(r)
     channels = [c for c in ChannelKind if any(c in row for row in cells.values())]
@@ -66,19 +85,29 @@ def print_status_grid(incident: IncidentWithUpdates, records: list[DeliveryRecor
     if problems:
         console.print("[bold]Reasons[/]")
     for r in problems:
-        console.print(f"  {r.practice} {r.channel.value} {escape(r.recipient)}: "
-                      f"{r.state.value} after {r.attempts} attempt(s): {escape(r.last_error or '')}",
-                      highlight=False)
+        console.print(
+            f"  {r.practice} {r.channel.value} {escape(r.recipient)}: "
+            f"{r.state.value} after {r.attempts} attempt(s): {escape(r.last_error or '')}",
+            highlight=False,
+        )
 
 
 def status_as_json(incident: IncidentWithUpdates, records: list[DeliveryRecord]) -> str:
     out: dict[str, Any] = {
-        "incident": incident.record.ref, "title": incident.record.title,
+        "incident": incident.record.ref,
+        "title": incident.record.title,
         "status": incident.record.status.value,
         "deliveries": [
-            {"update": r.update_seq, "practice": r.practice, "channel": r.channel.value,
-             "recipient": r.recipient, "state": r.state.value, "attempts": r.attempts,
-             "provider_id": r.provider_id, "reason": r.last_error}
+            {
+                "update": r.update_seq,
+                "practice": r.practice,
+                "channel": r.channel.value,
+                "recipient": r.recipient,
+                "state": r.state.value,
+                "attempts": r.attempts,
+                "provider_id": r.provider_id,
+                "reason": r.last_error,
+            }
             for r in records
         ],
     }

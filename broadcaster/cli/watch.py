@@ -17,17 +17,26 @@ from broadcaster.store.records import StoredUpdate
 
 
 async def deliver_and_watch(
-    engine: AsyncEngine, settings: Settings, stored: StoredUpdate, *, wait: float,
+    engine: AsyncEngine,
+    settings: Settings,
+    stored: StoredUpdate,
+    *,
+    wait: float,
     console: Console,
 ) -> ExitCode:
     if wait <= 0:
-        console.print(f"{stored.incident_ref}: {stored.deliveries} messages queued; "
-                      "`broadcaster serve` delivers them.")
+        console.print(
+            f"{stored.incident_ref}: {stored.deliveries} messages queued; `broadcaster serve` delivers them."
+        )
         return exit_code_for(await progress_of_update(engine, stored.update_id))
     routes = await routes_of_update(engine, stored.update_id)
     with _progress_bar(console) as bar:
-        task = bar.add_task(f"{stored.incident_ref} update {stored.seq}",
-                            total=stored.deliveries, failed=0, waiting=0)
+        task = bar.add_task(
+            f"{stored.incident_ref} update {stored.seq}",
+            total=stored.deliveries,
+            failed=0,
+            waiting=0,
+        )
 
         def show(counts: Counter[DeliveryState]) -> None:
             done = counts[DeliveryState.DELIVERED] + counts[DeliveryState.FAILED]
@@ -35,8 +44,7 @@ async def deliver_and_watch(
             bar.update(task, completed=done, failed=counts[DeliveryState.FAILED], waiting=waiting)
 
         async with running_dispatcher(engine, settings, routes):
-            counts = await wait_until_settled(engine, stored.update_id, timeout=wait,
-                                              on_progress=show)
+            counts = await wait_until_settled(engine, stored.update_id, give_up_after=wait, on_progress=show)
     # The dispatcher flushed its last results on the way out: read the final figures.
     counts = await progress_of_update(engine, stored.update_id)
     console.print(summary_line(stored.incident_ref, counts))

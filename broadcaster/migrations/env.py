@@ -8,9 +8,7 @@ from broadcaster.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError(
-        "run migrations through broadcaster.store.engine.migrate, not the alembic CLI"
-    )
+    raise RuntimeError("run migrations through broadcaster.store.engine.migrate, not the alembic CLI")
 
 context.configure(
     connection=connection,

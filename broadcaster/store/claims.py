@@ -81,11 +81,22 @@ class RecordedOutcome:
 
 
 _CLAIM_COLUMNS = (
-    deliveries.c.id, deliveries.c.update_id, deliveries.c.incident_id, deliveries.c.seq,
-    deliveries.c.update_status, deliveries.c.practice, deliveries.c.channel,
-    deliveries.c.recipient, deliveries.c.route, deliveries.c.credential_ref,
-    deliveries.c.content, deliveries.c.thread_key, deliveries.c.needs_reconcile,
-    deliveries.c.attempts, deliveries.c.created_at, deliveries.c.deadline_at,
+    deliveries.c.id,
+    deliveries.c.update_id,
+    deliveries.c.incident_id,
+    deliveries.c.seq,
+    deliveries.c.update_status,
+    deliveries.c.practice,
+    deliveries.c.channel,
+    deliveries.c.recipient,
+    deliveries.c.route,
+    deliveries.c.credential_ref,
+    deliveries.c.content,
+    deliveries.c.thread_key,
+    deliveries.c.needs_reconcile,
+    deliveries.c.attempts,
+    deliveries.c.created_at,
+    deliveries.c.deadline_at,
 )
 
 
@@ -103,20 +114,34 @@ async def claim_due(
     statement = (
         update(deliveries)
         .where(deliveries.c.id.in_(candidates.scalar_subquery()))
-        .values(state=DeliveryState.SENDING.value, lease_owner=owner,
-                lease_until=now + lease_seconds, updated_at=now)
+        .values(
+            state=DeliveryState.SENDING.value,
+            lease_owner=owner,
+            lease_until=now + lease_seconds,
+            updated_at=now,
+        )
         .returning(*_CLAIM_COLUMNS)
     )
     async with engine.begin() as conn:
         rows = (await conn.execute(statement)).all()
     claimed = [
         ClaimedDelivery(
-            id=r.id, update_id=r.update_id, incident_id=r.incident_id, seq=r.seq,
-            status=IncidentStatus(r.update_status), practice=r.practice,
-            channel=ChannelKind(r.channel), recipient=r.recipient, route=r.route,
-            credential_ref=r.credential_ref, content=RenderedContent.from_json(r.content),
-            thread_key=r.thread_key, needs_reconcile=bool(r.needs_reconcile),
-            attempts=r.attempts, created_at=r.created_at, deadline_at=r.deadline_at,
+            id=r.id,
+            update_id=r.update_id,
+            incident_id=r.incident_id,
+            seq=r.seq,
+            status=IncidentStatus(r.update_status),
+            practice=r.practice,
+            channel=ChannelKind(r.channel),
+            recipient=r.recipient,
+            route=r.route,
+            credential_ref=r.credential_ref,
+            content=RenderedContent.from_json(r.content),
+            thread_key=r.thread_key,
+            needs_reconcile=bool(r.needs_reconcile),
+            attempts=r.attempts,
+            created_at=r.created_at,
+            deadline_at=r.deadline_at,
         )
         for r in rows
     ]
@@ -132,10 +157,13 @@ async def thread_contexts(
     if not keys:
         return {}
     query = (
-        select(deliveries.c.thread_key, deliveries.c.provider_id, deliveries.c.is_thread_root,
-               deliveries.c.content)
-        .where(deliveries.c.thread_key.in_(keys),
-               deliveries.c.state == DeliveryState.DELIVERED.value)
+        select(
+            deliveries.c.thread_key,
+            deliveries.c.provider_id,
+            deliveries.c.is_thread_root,
+            deliveries.c.content,
+        )
+        .where(deliveries.c.thread_key.in_(keys), deliveries.c.state == DeliveryState.DELIVERED.value)
         .order_by(deliveries.c.thread_key, deliveries.c.seq)
     )
     async with engine.connect() as conn:
@@ -153,9 +181,7 @@ async def thread_contexts(
     return contexts
 
 
-async def record_outcomes(
-    engine: AsyncEngine, outcomes: Sequence[RecordedOutcome], *, now: float
-) -> int:
+async def record_outcomes(engine: AsyncEngine, outcomes: Sequence[RecordedOutcome], *, now: float) -> int:
     """Write a batch of results; release the next message of every thread that finished.
 
     Returns how many blocked deliveries became claimable.
@@ -164,9 +190,14 @@ async def record_outcomes(
         return 0
     params = [
         {
-            "_id": o.delivery_id, "_state": o.state.value, "_attempts": o.attempts,
-            "_next": o.next_attempt_at, "_reconcile": o.needs_reconcile,
-            "_provider_id": o.provider_id, "_root": o.is_thread_root, "_error": o.last_error,
+            "_id": o.delivery_id,
+            "_state": o.state.value,
+            "_attempts": o.attempts,
+            "_next": o.next_attempt_at,
+            "_reconcile": o.needs_reconcile,
+            "_provider_id": o.provider_id,
+            "_root": o.is_thread_root,
+            "_error": o.last_error,
             "_delivered_at": now if o.state is DeliveryState.DELIVERED else None,
         }
         for o in outcomes
@@ -175,11 +206,16 @@ async def record_outcomes(
         update(deliveries)
         .where(deliveries.c.id == bindparam("_id"))
         .values(
-            state=bindparam("_state"), attempts=bindparam("_attempts"),
-            next_attempt_at=bindparam("_next"), needs_reconcile=bindparam("_reconcile"),
+            state=bindparam("_state"),
+            attempts=bindparam("_attempts"),
+            next_attempt_at=bindparam("_next"),
+            needs_reconcile=bindparam("_reconcile"),
             provider_id=func.coalesce(bindparam("_provider_id"), deliveries.c.provider_id),
-            is_thread_root=bindparam("_root"), last_error=bindparam("_error"),
-            delivered_at=bindparam("_delivered_at"), lease_owner=None, lease_until=None,
+            is_thread_root=bindparam("_root"),
+            last_error=bindparam("_error"),
+            delivered_at=bindparam("_delivered_at"),
+            lease_owner=None,
+            lease_until=None,
             updated_at=now,
         )
     )
@@ -196,23 +232,25 @@ async def _release_successors(conn: AsyncConnection, thread_keys: set[str], now:
     following = deliveries.alias("following")
     first_blocked = (
         select(func.min(following.c.seq))
-        .where(following.c.thread_key == deliveries.c.thread_key,
-               following.c.state == DeliveryState.BLOCKED.value)
+        .where(
+            following.c.thread_key == deliveries.c.thread_key,
+            following.c.state == DeliveryState.BLOCKED.value,
+        )
         .scalar_subquery()
     )
     result = await conn.execute(
         update(deliveries)
-        .where(deliveries.c.state == DeliveryState.BLOCKED.value,
-               deliveries.c.thread_key.in_(thread_keys),
-               deliveries.c.seq == first_blocked)
+        .where(
+            deliveries.c.state == DeliveryState.BLOCKED.value,
+            deliveries.c.thread_key.in_(thread_keys),
+            deliveries.c.seq == first_blocked,
+        )
         .values(state=DeliveryState.PENDING.value, next_attempt_at=now, updated_at=now)
     )
     return result.rowcount
 
 
-async def _update_attention(
-    conn: AsyncConnection, outcomes: Sequence[RecordedOutcome], now: float
-) -> None:
+async def _update_attention(conn: AsyncConnection, outcomes: Sequence[RecordedOutcome], now: float) -> None:
     flagged = [o.attention for o in outcomes if o.attention is not None]
     healthy = {(o.route, o.recipient) for o in outcomes if o.state is DeliveryState.DELIVERED}
     if healthy:
@@ -224,12 +262,18 @@ async def _update_attention(
     for item in flagged:
         insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         statement = insert_(endpoint_attention).values(
-            route=item.route, recipient=item.recipient, practice=item.practice,
-            reason=item.reason, since=now,
+            route=item.route,
+            recipient=item.recipient,
+            practice=item.practice,
+            reason=item.reason,
+            since=now,
         )
-        await conn.execute(statement.on_conflict_do_update(
-            index_elements=["route", "recipient"], set_={"reason": item.reason},
-        ))
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["route", "recipient"],
+                set_={"reason": item.reason},
+            )
+        )
 
 
 async def release_claims(engine: AsyncEngine, ids: Sequence[int], *, owner: str, now: float) -> None:
@@ -239,13 +283,16 @@ async def release_claims(engine: AsyncEngine, ids: Sequence[int], *, owner: str,
     async with engine.begin() as conn:
         await conn.execute(
             update(deliveries)
-            .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == owner,
-                   deliveries.c.state == DeliveryState.SENDING.value)
+            .where(
+                deliveries.c.id.in_(ids),
+                deliveries.c.lease_owner == owner,
+                deliveries.c.state == DeliveryState.SENDING.value,
+            )
             .values(
-                state=literal_column(
-                    "CASE WHEN needs_reconcile THEN 'unknown' ELSE 'pending' END"
-                ),
-                lease_owner=None, lease_until=None, updated_at=now,
+                state=literal_column("CASE WHEN needs_reconcile THEN 'unknown' ELSE 'pending' END"),
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
             )
         )
 
@@ -255,11 +302,16 @@ async def recover_expired_leases(engine: AsyncEngine, *, now: float) -> int:
     async with engine.begin() as conn:
         result = await conn.execute(
             update(deliveries)
-            .where(deliveries.c.state == DeliveryState.SENDING.value,
-                   deliveries.c.lease_until < now)
-            .values(state=DeliveryState.UNKNOWN.value, needs_reconcile=True, lease_owner=None,
-                    lease_until=None, next_attempt_at=now, updated_at=now,
-                    last_error="the worker sending this stopped; checking with the provider")
+            .where(deliveries.c.state == DeliveryState.SENDING.value, deliveries.c.lease_until < now)
+            .values(
+                state=DeliveryState.UNKNOWN.value,
+                needs_reconcile=True,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=now,
+                updated_at=now,
+                last_error="the worker sending this stopped; checking with the provider",
+            )
         )
         released = await _sweep_blocked(conn, now)
     return result.rowcount + released
@@ -270,9 +322,11 @@ async def _sweep_blocked(conn: AsyncConnection, now: float) -> int:
     earlier = deliveries.alias("earlier")
     still_waiting = (
         select(earlier.c.id)
-        .where(earlier.c.thread_key == deliveries.c.thread_key,
-               earlier.c.seq < deliveries.c.seq,
-               earlier.c.state.not_in([DeliveryState.DELIVERED.value, DeliveryState.FAILED.value]))
+        .where(
+            earlier.c.thread_key == deliveries.c.thread_key,
+            earlier.c.seq < deliveries.c.seq,
+            earlier.c.state.not_in([DeliveryState.DELIVERED.value, DeliveryState.FAILED.value]),
+        )
         .exists()
     )
     result = await conn.execute(
@@ -287,7 +341,6 @@ async def next_due_at(engine: AsyncEngine, *, route: str) -> float | None:
     """When the earliest waiting delivery of this route becomes due (None: nothing waiting)."""
     async with engine.connect() as conn:
         value = await conn.scalar(
-            select(func.min(deliveries.c.next_attempt_at))
-            .where(deliveries.c.route == route, _CLAIMABLE)
+            select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.route == route, _CLAIMABLE)
         )
     return float(value) if value is not None else None

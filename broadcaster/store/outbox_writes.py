@@ -50,11 +50,16 @@ async def open_incident(
         )
         incident_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
         stored = await _write_update(
-            conn, incident_id=incident_id, seq=0, new=opening, plan=plan, now=now,
-            deadline_seconds=deadline_seconds, busy_threads=set(),
+            conn,
+            incident_id=incident_id,
+            seq=0,
+            new=opening,
+            plan=plan,
+            now=now,
+            deadline_seconds=deadline_seconds,
+            busy_threads=set(),
         )
-        await _audit(conn, audit, incident_id, now, {"update_seq": 0,
-                                                     "deliveries": stored.deliveries})
+        await _audit(conn, audit, incident_id, now, {"update_seq": 0, "deliveries": stored.deliveries})
         return stored
 
 
@@ -71,15 +76,20 @@ async def append_update(
     async with engine.begin() as conn:
         found = await conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id))
         if found.first() is None:
-            raise UnknownIncident(f"no incident {incident_ref(incident_id)}; "
-                                  "`broadcaster list` shows the open ones")
-        last = await conn.scalar(
-            select(func.max(updates.c.seq)).where(updates.c.incident_id == incident_id)
-        )
+            raise UnknownIncident(
+                f"no incident {incident_ref(incident_id)}; `broadcaster list` shows the open ones"
+            )
+        last = await conn.scalar(select(func.max(updates.c.seq)).where(updates.c.incident_id == incident_id))
         busy = await _busy_threads(conn, incident_id)
         stored = await _write_update(
-            conn, incident_id=incident_id, seq=(last or 0) + 1, new=new, plan=plan, now=now,
-            deadline_seconds=deadline_seconds, busy_threads=busy,
+            conn,
+            incident_id=incident_id,
+            seq=(last or 0) + 1,
+            new=new,
+            plan=plan,
+            now=now,
+            deadline_seconds=deadline_seconds,
+            busy_threads=busy,
         )
         resolved_at = now if new.status is IncidentStatus.RESOLVED else None
         await conn.execute(
@@ -87,8 +97,13 @@ async def append_update(
             .where(incidents.c.id == incident_id)
             .values(status=new.status.value, resolved_at=resolved_at)
         )
-        await _audit(conn, audit, incident_id, now, {"update_seq": stored.seq,
-                                                     "deliveries": stored.deliveries})
+        await _audit(
+            conn,
+            audit,
+            incident_id,
+            now,
+            {"update_seq": stored.seq, "deliveries": stored.deliveries},
+        )
         return stored
 
 
@@ -116,8 +131,13 @@ async def _write_update(
 ) -> StoredUpdate:
     result = await conn.execute(
         insert(updates).values(
-            incident_id=incident_id, seq=seq, status=new.status.value, message=new.message,
-            channels=sorted(new.channels), author=new.author, created_at=now,
+            incident_id=incident_id,
+            seq=seq,
+            status=new.status.value,
+            message=new.message,
+            channels=sorted(new.channels),
+            author=new.author,
+            created_at=now,
         )
     )
     update_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
@@ -127,28 +147,48 @@ async def _write_update(
         ep = item.endpoint
         thread_key = f"{incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
         state = DeliveryState.BLOCKED if thread_key in busy_threads else DeliveryState.PENDING
-        rows.append({
-            "update_id": update_id, "incident_id": incident_id, "seq": seq,
-            "update_status": new.status.value, "practice": ep.practice,
-            "channel": ep.channel.value, "recipient": ep.recipient, "route": ep.route,
-            "credential_ref": ep.credential_ref, "content": item.content.to_json(),
-            "thread_key": thread_key, "state": state.value, "needs_reconcile": False,
-            "attempts": 0, "next_attempt_at": now, "deadline_at": now + deadline_seconds,
-            "is_thread_root": False, "created_at": now, "updated_at": now,
-        })
+        rows.append(
+            {
+                "update_id": update_id,
+                "incident_id": incident_id,
+                "seq": seq,
+                "update_status": new.status.value,
+                "practice": ep.practice,
+                "channel": ep.channel.value,
+                "recipient": ep.recipient,
+                "route": ep.route,
+                "credential_ref": ep.credential_ref,
+                "content": item.content.to_json(),
+                "thread_key": thread_key,
+                "state": state.value,
+                "needs_reconcile": False,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "deadline_at": now + deadline_seconds,
+                "is_thread_root": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     if rows:
         await conn.execute(insert(deliveries), rows)
-    return StoredUpdate(incident_id=incident_id, update_id=update_id, seq=seq,
-                        deliveries=len(rows))
+    return StoredUpdate(incident_id=incident_id, update_id=update_id, seq=seq, deliveries=len(rows))
 
 
 async def _audit(
-    conn: AsyncConnection, entry: AuditEntry, incident_id: int, now: float,
+    conn: AsyncConnection,
+    entry: AuditEntry,
+    incident_id: int,
+    now: float,
     extra: dict[str, object],
 ) -> None:
     await conn.execute(
         insert(audit_events).values(
-            at=now, actor=entry.actor, origin=entry.origin, action=entry.action,
-            incident_id=incident_id, detail={**entry.detail, **extra},
+            at=now,
+            actor=entry.actor,
+            origin=entry.origin,
+            action=entry.action,
+            incident_id=incident_id,
+            detail={**entry.detail, **extra},
         )
     )

@@ -31,10 +31,16 @@ class IncidentWithUpdates:
 def _incident(row: Row[tuple[object, ...]]) -> IncidentRecord:
     m = row._mapping
     return IncidentRecord(
-        id=m["id"], title=m["title"], severity=Severity(m["severity"]),
-        status=IncidentStatus(m["status"]), audience=Audience.from_json(m["audience"]),
-        channels=frozenset(ChannelKind(c) for c in m["channels"]), runbook=m["runbook"],
-        fields=dict(m["fields"]), created_by=m["created_by"], created_at=m["created_at"],
+        id=m["id"],
+        title=m["title"],
+        severity=Severity(m["severity"]),
+        status=IncidentStatus(m["status"]),
+        audience=Audience.from_json(m["audience"]),
+        channels=frozenset(ChannelKind(c) for c in m["channels"]),
+        runbook=m["runbook"],
+        fields=dict(m["fields"]),
+        created_by=m["created_by"],
+        created_at=m["created_at"],
         resolved_at=m["resolved_at"],
     )
 
@@ -51,8 +57,14 @@ async def get_incident(engine: AsyncEngine, incident_id: int) -> IncidentWithUpd
             select(updates).where(updates.c.incident_id == incident_id).order_by(updates.c.seq)
         )
         found = tuple(
-            UpdateRecord(id=u.id, seq=u.seq, status=IncidentStatus(u.status), message=u.message,
-                         author=u.author, created_at=u.created_at)
+            UpdateRecord(
+                id=u.id,
+                seq=u.seq,
+                status=IncidentStatus(u.status),
+                message=u.message,
+                author=u.author,
+                created_at=u.created_at,
+            )
             for u in rows
         )
     return IncidentWithUpdates(_incident(row), found)
@@ -70,16 +82,25 @@ async def deliveries_of(
     query = select(deliveries).where(deliveries.c.incident_id == incident_id)
     if seq is not None:
         query = query.where(deliveries.c.seq == seq)
-    query = query.order_by(deliveries.c.practice, deliveries.c.channel, deliveries.c.recipient,
-                           deliveries.c.seq)
+    query = query.order_by(
+        deliveries.c.practice, deliveries.c.channel, deliveries.c.recipient, deliveries.c.seq
+    )
     async with engine.connect() as conn:
         rows = await conn.execute(query)
         return [
             DeliveryRecord(
-                id=r.id, update_seq=r.seq, practice=r.practice, channel=ChannelKind(r.channel),
-                recipient=r.recipient, route=r.route, state=DeliveryState(r.state),
-                attempts=r.attempts, provider_id=r.provider_id, last_error=r.last_error,
-                delivered_at=r.delivered_at, content=RenderedContent.from_json(r.content),
+                id=r.id,
+                update_seq=r.seq,
+                practice=r.practice,
+                channel=ChannelKind(r.channel),
+                recipient=r.recipient,
+                route=r.route,
+                state=DeliveryState(r.state),
+                attempts=r.attempts,
+                provider_id=r.provider_id,
+                last_error=r.last_error,
+                delivered_at=r.delivered_at,
+                content=RenderedContent.from_json(r.content),
             )
             for r in rows
         ]

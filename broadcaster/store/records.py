@@ -15,7 +15,7 @@ def incident_ref(incident_id: int) -> str:
 
 
 def parse_incident_ref(text: str) -> int | None:
-    """"INC-42", "inc-42" or "42" -> 42."""
+    """ "INC-42", "inc-42" or "42" -> 42."""
     digits = text.strip().upper().removeprefix("INC-")
     return int(digits) if digits.isdigit() else None
 

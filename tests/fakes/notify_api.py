@@ -115,9 +115,7 @@ class StoredNotification:
     def created_reply(self, origin: str) -> dict[str, object]:
         """The documented 201 body: our templates are `((body))` and `((subject))`, so the
         content is the personalisation itself."""
-        sender = (
-            {"from_number": "GOVUK"} if self.kind == "sms" else {"from_email": "fake@x.invalid"}
-        )
+        sender = {"from_number": "GOVUK"} if self.kind == "sms" else {"from_email": "fake@x.invalid"}
         content = self.personalisation | sender
         uri = f"{origin}/v2/notifications/{self.id}"
         return {
@@ -193,9 +191,7 @@ class NotifyFake:
                 raise refusal("no_iss")
             if issuer != self.service_id:
                 raise refusal("no_service")
-            claims = jwt.decode(
-                token, self.secret, algorithms=["HS256"], options=_IAT_CHECKED_BELOW
-            )
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"], options=_IAT_CHECKED_BELOW)
         except jwt.PyJWTError:
             raise refusal("bad_signature") from None
         if abs(self.clock() - float(claims["iat"])) > TOKEN_BOUND_SECONDS:
@@ -251,9 +247,7 @@ class NotifyFake:
             raise NotifyApiError(429, "TooManyRequestsError", message)
 
     def _check_template(self, kind: str, body: dict[str, object]) -> dict[str, str]:
-        if body["template_id"] != (
-            self.sms_template_id if kind == "sms" else self.email_template_id
-        ):
+        if body["template_id"] != (self.sms_template_id if kind == "sms" else self.email_template_id):
             raise refusal("no_template")
         raw = body.get("personalisation")
         personalisation = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}

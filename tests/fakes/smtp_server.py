@@ -91,9 +91,7 @@ class FakeSmtpHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         fault = self.plan.next_fault(f"email:{address}")
-        at_data = fault in _ACT_FAULTS or (
-            fault in _MAY_WAIT_FOR_DATA and self.transient_at == "data"
-        )
+        at_data = fault in _ACT_FAULTS or (fault in _MAY_WAIT_FOR_DATA and self.transient_at == "data")
         if at_data:
             self._data_faults[id(envelope)] = fault
         elif fault in FAULT_REPLIES:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -85,18 +84,14 @@ def upgrade() -> None:
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("thread_key", sa.String(length=400), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column(
-            "needs_reconcile", sa.Boolean(), server_default=sa.text("(false)"), nullable=False
-        ),
+        sa.Column("needs_reconcile", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("next_attempt_at", sa.Float(), nullable=False),
         sa.Column("deadline_at", sa.Float(), nullable=False),
         sa.Column("lease_owner", sa.String(length=200), nullable=True),
         sa.Column("lease_until", sa.Float(), nullable=True),
         sa.Column("provider_id", sa.String(length=400), nullable=True),
-        sa.Column(
-            "is_thread_root", sa.Boolean(), server_default=sa.text("(false)"), nullable=False
-        ),
+        sa.Column("is_thread_root", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
@@ -104,9 +99,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incidents.id"], name=op.f("fk_deliveries_incident_id_incidents")
         ),
-        sa.ForeignKeyConstraint(
-            ["update_id"], ["updates.id"], name=op.f("fk_deliveries_update_id_updates")
-        ),
+        sa.ForeignKeyConstraint(["update_id"], ["updates.id"], name=op.f("fk_deliveries_update_id_updates")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
