@@ -22,10 +22,12 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.fakes.bench_records import AcceptedMessage, write_records
 from tests.fakes.faults import Fault, FaultPlan
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -105,6 +107,7 @@ class GraphFake:
     posts: dict[str, PageItem] = field(default_factory=dict)
     writes: list[GraphWrite] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # "METHOD /path?query", as received
+    arrivals: list[float] = field(default_factory=list)  # time.time() as each request arrived
 
     def __post_init__(self) -> None:
         self._errors: dict[str, deque[GraphErrorReply]] = defaultdict(deque)
@@ -121,6 +124,12 @@ class GraphFake:
     def posts_on(self, page_id: str) -> list[PageItem]:
         return [p for p in self.posts.values() if p.page_id == page_id]
 
+    def write_records(self, path: Path) -> None:
+        """Dump every accepted write and request arrival for a benchmark (bench_records)."""
+        accepted = (AcceptedMessage(w.at, w.kind, w.target, w.object_id, w.message)
+                    for w in self.writes)  # fmt: skip
+        write_records(path, accepted=accepted, arrivals=self.arrivals, injected=self.plan.injected)
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._around])
         app.router.add_post("/{version}/{node}/feed", self._create_post)
@@ -133,6 +142,7 @@ class GraphFake:
     @web.middleware
     async def _around(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append(f"{request.method} {request.path_qs}")
+        self.arrivals.append(time.time())
         delay = self.latency_seconds + self._random.uniform(0.0, self.jitter_seconds)
         if delay:
             await asyncio.sleep(delay)
@@ -282,6 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--throttle-hint", type=float, default=1.0, help="seconds")
     parser.add_argument("--hang", type=float, default=2.0, help="act-then-timeout delay, seconds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dump", type=Path, help="on exit, write what was received here (JSON)")
     args = parser.parse_args(argv)
     rates = {"transient_rate": args.transient_rate, "throttle_rate": args.throttle_rate}
     plan = FaultPlan(**rates, throttle_hint_seconds=args.throttle_hint, seed=args.seed)
@@ -290,7 +301,15 @@ def main(argv: list[str] | None = None) -> None:
         jitter_seconds=args.jitter, any_page_token=args.any_page_token, seed=args.seed,
         tokens=dict(spec.split("=", 1) for spec in args.page),
     )  # fmt: skip
-    web.run_app(fake.app(), host=args.host, port=args.port)
+    app = fake.app()
+    dump: Path | None = args.dump
+
+    async def dump_on_exit(_app: web.Application) -> None:
+        if dump is not None:  # aiohttp runs cleanup on SIGTERM/SIGINT, how a benchmark stops us
+            fake.write_records(dump)
+
+    app.on_cleanup.append(dump_on_exit)
+    web.run_app(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

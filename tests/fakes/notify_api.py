@@ -20,12 +20,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import jwt
 from aiohttp import web
 from jwt.types import Options
 
 from broadcaster.phone import NotAUkMobile, normalise_uk_mobile
+from tests.fakes.bench_records import AcceptedMessage, write_records
 from tests.fakes.faults import Fault, FaultPlan
 
 # Fixed, so a benchmark in another process can build the same API key.
@@ -147,6 +149,8 @@ class NotifyFake:
     clock: Callable[[], float] = time.time  # the fake's idea of "now" for the token's iat
     notifications: list[StoredNotification] = field(default_factory=list)
     received_at: list[float] = field(default_factory=list)  # monotonic arrival of every send
+    arrivals: list[float] = field(default_factory=list)  # time.time() as each send arrived
+    refusals: Counter[int] = field(default_factory=Counter)  # error replies by HTTP status
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.faults.seed)
@@ -164,6 +168,18 @@ class NotifyFake:
         app.router.add_get("/v2/notifications/{id}", self._get_one)
         return app
 
+    def write_records(self, path: Path) -> None:
+        """Dump every stored notification and send arrival for a benchmark (bench_records)."""
+        accepted = (
+            AcceptedMessage(
+                n.created_at.timestamp(), n.kind, n.to, n.reference or n.id,
+                n.personalisation.get("body", ""),
+            )
+            for n in self.notifications
+        )  # fmt: skip
+        write_records(path, accepted=accepted, arrivals=self.arrivals,
+                      injected=self.faults.injected, refusals=self.refusals)  # fmt: skip
+
     def messages_to(self, recipient: str) -> list[StoredNotification]:
         return [n for n in self.notifications if n.to == recipient]
 
@@ -177,6 +193,7 @@ class NotifyFake:
         try:
             return await handler(request)
         except NotifyApiError as error:
+            self.refusals[error.status] += 1
             return error.response()
 
     def _authenticate(self, request: web.Request) -> None:
@@ -198,6 +215,7 @@ class NotifyFake:
             raise refusal("skew")
 
     async def _create(self, request: web.Request) -> web.Response:
+        self.arrivals.append(time.time())
         await asyncio.sleep(self.latency_seconds + self._random.uniform(0, self.jitter_seconds))
         self.received_at.append(time.monotonic())
         self._authenticate(request)
@@ -329,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("rate-limit", "daily-limit"):  # requests per minute, messages per day
         parser.add_argument(f"--{name}", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dump", type=Path, help="on exit, write what was received here (JSON)")
     args = parser.parse_args(argv)
     plan = FaultPlan(transient_rate=args.transient, throttle_rate=args.throttle, seed=args.seed)
     fake = NotifyFake(
@@ -339,7 +358,15 @@ def main(argv: list[str] | None = None) -> None:
         daily_limit=args.daily_limit,
     )
     sys.stdout.write(f"notify fake on http://{args.host}:{args.port} api_key={fake.api_key}\n")
-    web.run_app(fake.app(), host=args.host, port=args.port, print=None)
+    app = fake.app()
+    dump: Path | None = args.dump
+
+    async def dump_on_exit(_app: web.Application) -> None:
+        if dump is not None:  # aiohttp runs cleanup on SIGTERM/SIGINT, how a benchmark stops us
+            fake.write_records(dump)
+
+    app.on_cleanup.append(dump_on_exit)
+    web.run_app(app, host=args.host, port=args.port, print=None)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 In a test:  `async with running_smtp_server(plan=plan) as smtp: ... smtp.recorder.received`
 Standalone: `python -m tests.fakes.smtp_server --port 8025 --latency 0.1 --transient-rate 0.05`
+(add `--dump FILE` to get what it received as JSON when it stops, for a benchmark).
 
 Faults come from a FaultPlan keyed "email:{recipient}", drawn once per RCPT.
 """
@@ -12,16 +13,20 @@ import argparse
 import asyncio
 import email
 import email.policy
+import random
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any, Literal, cast
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from tests.fakes.bench_records import AcceptedMessage, write_records
 from tests.fakes.faults import Fault, FaultPlan
 
 Stage = Literal["rcpt", "data"]
@@ -54,9 +59,25 @@ class MailRecorder:
     refused_at_data: list[str] = field(default_factory=list)  # Message-IDs refused after DATA
     connections: int = 0
     logins: list[str] = field(default_factory=list)  # usernames that logged in
+    arrivals: list[float] = field(default_factory=list)  # time.time() of every MAIL FROM
+    accepted_at: list[float] = field(default_factory=list)  # time.time(), one per `received`
 
     def to(self, recipient: str) -> list[EmailMessage]:
         return [m.message for m in self.received if recipient in m.rcpt_tos]
+
+    def write_records(self, path: Path, plan: FaultPlan) -> None:
+        """Dump every accepted message and MAIL FROM arrival for a benchmark (bench_records)."""
+        accepted = (
+            AcceptedMessage(at, "email", ",".join(m.rcpt_tos), str(m.message["Message-ID"]),
+                            _plain_text(m.message))
+            for at, m in zip(self.accepted_at, self.received, strict=True)
+        )  # fmt: skip
+        write_records(path, accepted=accepted, arrivals=self.arrivals, injected=plan.injected)
+
+
+def _plain_text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    return str(body.get_content()) if body is not None else ""
 
 
 class FakeSmtpHandler:
@@ -70,12 +91,15 @@ class FakeSmtpHandler:
         transient_at: Stage = "rcpt",
         latency: float = 0.0,
         credentials: tuple[str, str] | None = None,
+        jitter: float = 0.0,
     ) -> None:
         self.plan = plan
         self.recorder = recorder
         self.transient_at = transient_at
         self.latency = latency
         self.credentials = credentials
+        self.jitter = jitter  # extra random 0..jitter seconds per message
+        self._random = random.Random(plan.seed)
         self._data_faults: dict[int, Fault] = {}  # id(envelope) -> fault to answer at DATA
 
     async def handle_MAIL(  # noqa: N802 - aiosmtpd finds hooks by this exact name
@@ -83,6 +107,7 @@ class FakeSmtpHandler:
     ) -> str:
         if self.credentials is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        self.recorder.arrivals.append(time.time())
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
@@ -102,8 +127,8 @@ class FakeSmtpHandler:
     async def handle_DATA(  # noqa: N802 - aiosmtpd finds hooks by this exact name
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        if self.latency or self.jitter:
+            await asyncio.sleep(self.latency + self._random.uniform(0.0, self.jitter))
         raw = cast(bytes, envelope.original_content)
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         fault = self._data_faults.pop(id(envelope), Fault.NONE)
@@ -112,6 +137,7 @@ class FakeSmtpHandler:
             return FAULT_REPLIES[fault]
         mail = ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), parsed)
         self.recorder.received.append(mail)
+        self.recorder.accepted_at.append(time.time())
         return ACCEPT_THEN_FAIL if fault is not Fault.NONE else "250 2.0.0 OK queued"
 
     def authenticate(
@@ -151,6 +177,7 @@ async def running_smtp_server(
     credentials: tuple[str, str] | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    jitter: float = 0.0,
 ) -> AsyncIterator[RunningSmtpServer]:
     """Serve SMTP on (host, free port) in this event loop until the block exits."""
     plan = plan or FaultPlan()
@@ -161,6 +188,7 @@ async def running_smtp_server(
         transient_at=transient_at,
         latency=latency,
         credentials=credentials,
+        jitter=jitter,
     )
     protocols: list[SMTP] = []
 
@@ -188,7 +216,7 @@ async def running_smtp_server(
 
 
 async def _serve_until_stopped(args: argparse.Namespace) -> None:
-    plan = FaultPlan(transient_rate=args.transient_rate, seed=args.seed)
+    plan = FaultPlan(transient_rate=args.transient_rate, throttle_rate=args.throttle_rate, seed=args.seed)
     credentials = (args.user, args.password) if args.user else None
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # how a benchmark script ends it
@@ -200,12 +228,15 @@ async def _serve_until_stopped(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         transient_at=args.transient_at,
+        jitter=args.jitter,
     ) as smtp:
         sys.stdout.write(f"fake SMTP listening on {smtp.host}:{smtp.port}\n")
         sys.stdout.flush()
         await stop.wait()
         received = len(smtp.recorder.received)
         sys.stdout.write(f"received {received} messages, injected {len(plan.injected)} faults\n")
+        if args.dump is not None:
+            smtp.recorder.write_records(args.dump, plan)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -215,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per message")
     parser.add_argument("--transient-rate", type=float, default=0.0, help="share answered 451")
     parser.add_argument("--transient-at", choices=["rcpt", "data"], default="rcpt")
+    parser.add_argument("--throttle-rate", type=float, default=0.0, help="share answered 450")
+    parser.add_argument("--jitter", type=float, default=0.0, help="extra random 0..N seconds")
+    parser.add_argument("--dump", type=Path, help="on exit, write what was received here (JSON)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--user", help="require AUTH with this user name")
     parser.add_argument("--password", default="")
