@@ -16,8 +16,8 @@ from broadcaster.dispatcher import Dispatcher
 from broadcaster.errors import BroadcasterError, UnknownIncident
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.log_setup import SCRUBBER
+from broadcaster.message_content import content_from_text
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
-from broadcaster.render import ChannelTexts
 from broadcaster.settings import Settings
 from broadcaster.store.queries import deliveries_of, get_incident, list_incidents
 from broadcaster.store.records import parse_incident_ref
@@ -152,6 +152,7 @@ async def incident_detail(request: web.Request) -> web.Response:
 async def open_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
     body = OpenIncidentBody.model_validate(await request.json())
+    settings = request.app[SETTINGS]
     audience = Audience.parse(
         everyone=body.audience.all, groups=body.audience.groups, ods_codes=body.audience.ods
     )
@@ -159,8 +160,7 @@ async def open_incident(request: web.Request) -> web.Response:
         IncidentRequest(
             title=body.title,
             severity=body.severity,
-            texts=ChannelTexts.same_everywhere(body.message),
-            summary=body.message,
+            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
             audience=audience,
             channels=frozenset(body.channels),
             sms=body.sms,
@@ -174,12 +174,12 @@ async def open_incident(request: web.Request) -> web.Response:
 async def post_update(request: web.Request) -> web.Response:
     actor = _require_token(request)
     body = UpdateBody.model_validate(await request.json())
+    settings = request.app[SETTINGS]
     stored = await request.app[SERVICE].post_update(
         _incident_id(request),
         UpdateRequest(
             status=body.status,
-            texts=ChannelTexts.same_everywhere(body.message),
-            summary=body.message,
+            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
             sms=body.sms,
         ),
         actor=actor,

@@ -1,8 +1,9 @@
 """Open incidents and post updates: validate, render for every practice, write the outbox.
 
 Keyword-only functions used by every trigger (CLI, HTTP API, health checks). Everything that
-can be refused is refused here, before the single transaction that writes the update and all
-its deliveries; nothing is sent from here (the dispatcher does that).
+can be refused is refused here (audience, placeholders, confidentiality, channel limits,
+missing secrets), before the single transaction that writes the update and all its
+deliveries; nothing is sent from here (the dispatcher does that).
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.audience import Audience
+from broadcaster.confidentiality import Finding
+from broadcaster.content_checks import check_channel_limits, check_confidentiality
 from broadcaster.directory import Directory, Practice
+from broadcaster.message_content import MessageContent
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.preflight import check_endpoints_ready
-from broadcaster.render import ChannelTexts, PlannedDelivery, UpdateHeading, plan_deliveries
+from broadcaster.preview import SendPreview, build_preview
+from broadcaster.render import PlannedDelivery, UpdateHeading, plan_deliveries
 from broadcaster.settings import Settings
+from broadcaster.sms_text import normalise_for_sms
 from broadcaster.store.outbox_writes import append_update, open_incident
-from broadcaster.store.queries import get_incident
+from broadcaster.store.queries import IncidentWithUpdates, get_incident
 from broadcaster.store.records import AuditEntry, NewIncident, NewUpdate, StoredUpdate
 
 PREVIEW_REF = "INC-NEW"
@@ -30,8 +36,7 @@ PREVIEW_REF = "INC-NEW"
 class IncidentRequest:
     title: str
     severity: Severity
-    texts: ChannelTexts
-    summary: str  # the update's text as kept in the thread's history
+    content: MessageContent
     audience: Audience
     channels: frozenset[ChannelKind] = frozenset(ChannelKind)
     sms: bool | None = None  # None: the SMS policy decides
@@ -42,15 +47,21 @@ class IncidentRequest:
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
     status: IncidentStatus
-    texts: ChannelTexts
-    summary: str
+    content: MessageContent
     sms: bool | None = None
+    fields: dict[str, str] = field(default_factory=dict)  # runbook values given for this update
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
     name: str
     origin: str  # "cli@host", "api 10.0.0.7"
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    deliveries: list[PlannedDelivery]
+    findings: list[Finding]  # identifying content the sender chose to override
 
 
 def channels_for_update(
@@ -83,52 +94,21 @@ class IncidentService:
         self._settings = settings
         self._now = clock
 
-    def plan_opening(
-        self,
-        request: IncidentRequest,
-        *,
-        ref: str = PREVIEW_REF,
-    ) -> list[PlannedDelivery]:
-        """Everything the opening message would send (the dry run shows exactly this)."""
-        practices = request.audience.select(self._directory)
-        heading = UpdateHeading(ref, request.title, 0, IncidentStatus.INVESTIGATING)
-        channels = channels_for_update(
-            self._settings,
-            incident_channels=request.channels,
-            seq=0,
-            status=heading.status,
-            sms=request.sms,
-        )
-        return self._plan(practices, heading, request.texts, channels)
+    # --- opening -------------------------------------------------------------------------
 
-    def _plan(
-        self,
-        practices: list[Practice],
-        heading: UpdateHeading,
-        texts: ChannelTexts,
-        channels: frozenset[ChannelKind],
-    ) -> list[PlannedDelivery]:
-        planned = plan_deliveries(
-            directory=self._directory,
-            practices=practices,
-            heading=heading,
-            texts=texts,
-            channels=channels,
+    def preview_opening(self, request: IncidentRequest) -> SendPreview:
+        """Everything the opening message would send (the dry run shows exactly this)."""
+        return self._preview(self._plan_opening(request, PREVIEW_REF, 0), request.content)
+
+    def _plan_opening(self, request: IncidentRequest, ref: str, seq: int) -> _Plan:
+        heading = UpdateHeading(ref, request.title, seq, IncidentStatus.INVESTIGATING)
+        channels = channels_for_update(
+            self._settings, incident_channels=request.channels, seq=0, status=heading.status, sms=request.sms
         )
-        check_endpoints_ready(self._settings, (p.endpoint for p in planned))
-        return planned
+        return self._plan(request.audience.select(self._directory), heading, request.content, channels)
 
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
-        self.plan_opening(request)  # refuse now, before the transaction, if anything is wrong
-        status = IncidentStatus.INVESTIGATING
-        channels = channels_for_update(
-            self._settings,
-            incident_channels=request.channels,
-            seq=0,
-            status=status,
-            sms=request.sms,
-        )
-        practices = request.audience.select(self._directory)
+        plan = self._plan_opening(request, PREVIEW_REF, 0)  # refuse now, before the transaction
         return await open_incident(
             self._require_engine(),
             incident=NewIncident(
@@ -140,70 +120,109 @@ class IncidentService:
                 runbook=request.runbook,
                 fields=request.fields,
             ),
-            opening=NewUpdate(status=status, message=request.summary, channels=channels, author=actor.name),
-            plan=lambda ref, seq: self._plan(
-                practices, UpdateHeading(ref, request.title, seq, status), request.texts, channels
+            opening=NewUpdate(
+                status=IncidentStatus.INVESTIGATING,
+                message=request.content.summary,
+                channels=frozenset(p.endpoint.channel for p in plan.deliveries),
+                author=actor.name,
             ),
-            audit=AuditEntry(
-                actor.name,
-                actor.origin,
+            plan=lambda ref, seq: self._plan_opening(request, ref, seq).deliveries,
+            audit=_audit_entry(
+                actor,
                 "incident_opened",
-                {
-                    "title": request.title,
-                    "audience": request.audience.describe(),
-                    "runbook": request.runbook,
-                },
+                request.content,
+                plan.findings,
+                {"title": request.title, "audience": request.audience.describe(), "runbook": request.runbook},
             ),
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
         )
 
-    async def plan_update(
-        self,
-        incident_id: int,
-        request: UpdateRequest,
-    ) -> list[PlannedDelivery]:
-        """What the next update would send (the dry run), validated like the real thing."""
-        practices, heading, channels = await self._update_parts(incident_id, request)
-        return self._plan(practices, heading, request.texts, channels)
+    # --- updates -------------------------------------------------------------------------
 
-    async def _update_parts(
-        self, incident_id: int, request: UpdateRequest
-    ) -> tuple[list[Practice], UpdateHeading, frozenset[ChannelKind]]:
-        incident = await get_incident(self._require_engine(), incident_id)
-        record, seq = incident.record, len(incident.updates)
-        heading = UpdateHeading(record.ref, record.title, seq, request.status)
+    async def incident(self, incident_id: int) -> IncidentWithUpdates:
+        return await get_incident(self._require_engine(), incident_id)
+
+    async def preview_update(self, incident_id: int, request: UpdateRequest) -> SendPreview:
+        incident = await self.incident(incident_id)
+        plan = self._plan_update(incident, request, incident.record.ref, len(incident.updates))
+        return self._preview(plan, request.content)
+
+    def _plan_update(
+        self, incident: IncidentWithUpdates, request: UpdateRequest, ref: str, seq: int
+    ) -> _Plan:
+        record = incident.record
+        heading = UpdateHeading(ref, record.title, seq, request.status)
         channels = channels_for_update(
-            self._settings,
-            incident_channels=record.channels,
-            seq=seq,
-            status=request.status,
-            sms=request.sms,
+            self._settings, incident_channels=record.channels, seq=seq, status=request.status, sms=request.sms
         )
-        return record.audience.select(self._directory), heading, channels
+        return self._plan(record.audience.select(self._directory), heading, request.content, channels)
 
     async def post_update(self, incident_id: int, request: UpdateRequest, *, actor: Actor) -> StoredUpdate:
-        practices, heading, channels = await self._update_parts(incident_id, request)
-        self._plan(practices, heading, request.texts, channels)  # refuse before writing
+        incident = await self.incident(incident_id)
+        plan = self._plan_update(incident, request, incident.record.ref, len(incident.updates))
         return await append_update(
             self._require_engine(),
             incident_id=incident_id,
             new=NewUpdate(
-                status=request.status, message=request.summary, channels=channels, author=actor.name
+                status=request.status,
+                message=request.content.summary,
+                channels=frozenset(p.endpoint.channel for p in plan.deliveries),
+                author=actor.name,
             ),
             # The final seq is fixed inside the transaction, in case two updates race.
-            plan=lambda ref, seq: self._plan(
-                practices,
-                UpdateHeading(ref, heading.title, seq, request.status),
-                request.texts,
-                channels,
+            plan=lambda ref, seq: self._plan_update(incident, request, ref, seq).deliveries,
+            fields={**incident.record.fields, **request.fields},
+            audit=_audit_entry(
+                actor, "update_posted", request.content, plan.findings, {"status": request.status.value}
             ),
-            audit=AuditEntry(actor.name, actor.origin, "update_posted", {"status": request.status.value}),
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
+        )
+
+    # --- shared --------------------------------------------------------------------------
+
+    def _plan(
+        self,
+        practices: list[Practice],
+        heading: UpdateHeading,
+        content: MessageContent,
+        channels: frozenset[ChannelKind],
+    ) -> _Plan:
+        findings = check_confidentiality(
+            content.texts, title=heading.title, override_reason=content.confidentiality_override
+        )
+        planned = plan_deliveries(
+            directory=self._directory,
+            practices=practices,
+            heading=heading,
+            texts=content.texts,
+            channels=channels,
+        )
+        check_channel_limits(planned, sms_max_segments=content.sms_max_segments)
+        check_endpoints_ready(self._settings, (p.endpoint for p in planned))
+        return _Plan(planned, findings)
+
+    def _preview(self, plan: _Plan, content: MessageContent) -> SendPreview:
+        return build_preview(
+            plan.deliveries,
+            sms_normalisation=normalise_for_sms(content.texts.sms),
+            price_per_segment_pence=self._settings.sms.price_per_segment_pence,
         )
 
     def _require_engine(self) -> AsyncEngine:
         if self._engine is None:
             raise RuntimeError("this IncidentService was built for previews only")
         return self._engine
+
+
+def _audit_entry(
+    actor: Actor, action: str, content: MessageContent, findings: list[Finding], detail: dict[str, object]
+) -> AuditEntry:
+    if findings:  # only reached with an override: record what was overridden, masked, and why
+        detail = {
+            **detail,
+            "confidentiality_override": content.confidentiality_override,
+            "overridden_findings": [{"kind": f.kind.name, "excerpt": f.excerpt} for f in findings],
+        }
+    return AuditEntry(actor.name, actor.origin, action, detail)

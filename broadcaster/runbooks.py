@@ -83,7 +83,8 @@ class MissingFieldValues(ContentRefused):
     def __init__(self, runbook: str, missing: Mapping[str, FieldSpec], unknown: list[str]) -> None:
         self.runbook, self.missing, self.unknown = runbook, dict(missing), unknown
         lines = [
-            f'  {name}="..."  {spec.prompt} (for example: {spec.example})' for name, spec in missing.items()
+            f'  --field {name}="..."  {spec.prompt} (for example: {spec.example})'
+            for name, spec in missing.items()
         ]
         if unknown:
             lines.append(f"  not fields of this runbook: {', '.join(unknown)}")

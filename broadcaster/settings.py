@@ -94,6 +94,8 @@ class SmsPolicy(BaseModel):
     """
 
     update_statuses: list[IncidentStatus] = [IncidentStatus.RESOLVED]
+    # Cap for free-text messages (a runbook sets its own, usually 1): each segment is charged.
+    max_segments: Annotated[int, Field(ge=1, le=6)] = 2
     price_per_segment_pence: Annotated[float, Field(ge=0)] = 2.27
 
 

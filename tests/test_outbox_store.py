@@ -13,7 +13,7 @@ from broadcaster.directory import Directory
 from broadcaster.errors import ContentRefused
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.models import DeliveryState, IncidentStatus, Severity
-from broadcaster.render import ChannelTexts
+from broadcaster.message_content import content_from_text
 from broadcaster.settings import Settings
 from broadcaster.store.claims import (
     RecordedOutcome,
@@ -37,8 +37,7 @@ async def open_one(svc: IncidentService, ods: str = "X99001", text: str = "Phone
         IncidentRequest(
             title="Phones",
             severity=Severity.MAJOR,
-            texts=ChannelTexts.same_everywhere(text),
-            summary=text,
+            content=content_from_text(text, sms_max_segments=2),
             audience=Audience(ods_codes=(ods,)),
         ),
         actor=ACTOR,
@@ -96,8 +95,7 @@ async def test_update_waits_for_the_previous_message_of_its_thread(
         first.incident_id,
         UpdateRequest(
             status=IncidentStatus.IDENTIFIED,
-            texts=ChannelTexts.same_everywhere("Found it"),
-            summary="Found it",
+            content=content_from_text("Found it", sms_max_segments=2),
         ),
         actor=ACTOR,
     )
@@ -138,8 +136,7 @@ async def test_concurrent_claims_never_share_a_delivery(
         IncidentRequest(
             title="All",
             severity=Severity.MAJOR,
-            texts=ChannelTexts.same_everywhere("x"),
-            summary="x",
+            content=content_from_text("x", sms_max_segments=2),
             audience=Audience(everyone=True),
         ),
         actor=ACTOR,

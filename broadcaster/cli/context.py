@@ -6,11 +6,15 @@ import getpass
 import socket
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from broadcaster.directory import Directory, load_directory
+from broadcaster.errors import ConfigError
 from broadcaster.incident_service import Actor
 from broadcaster.log_setup import configure_logging
+from broadcaster.runbooks import Runbook, load_runbooks
 from broadcaster.settings import Settings, load_settings
+from broadcaster.shipped_files import shipped_runbooks_path
 
 
 @dataclass
@@ -33,6 +37,23 @@ class CliContext:
     def directory(self) -> Directory:
         # Read before the event loop starts: file I/O never blocks the dispatcher.
         return load_directory(self.settings.directory)
+
+    @cached_property
+    def runbooks_folder(self) -> Path:
+        return self.settings.runbooks_dir or shipped_runbooks_path()
+
+    @cached_property
+    def runbooks(self) -> dict[str, Runbook]:
+        return load_runbooks(self.runbooks_folder)
+
+    def runbook(self, name: str) -> Runbook:
+        found = self.runbooks.get(name)
+        if found is None:
+            raise ConfigError(
+                f"no runbook {name!r} in {self.runbooks_folder}; "
+                f"`broadcaster runbooks` lists them: {', '.join(sorted(self.runbooks))}"
+            )
+        return found
 
     def actor(self) -> Actor:
         name = self.actor_name or _login_name()

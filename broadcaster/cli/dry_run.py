@@ -1,14 +1,12 @@
-"""Show exactly what each practice and channel would receive, sending nothing."""
+"""Show exactly what each practice and channel would receive, with SMS encoding and cost; send nothing."""
 
 from __future__ import annotations
-
-from collections import Counter, defaultdict
 
 from rich.console import Console
 from rich.markup import escape
 
 from broadcaster.models import ChannelKind
-from broadcaster.render import PlannedDelivery
+from broadcaster.preview import MessagePreview, SendPreview
 
 _NOUN = {
     ChannelKind.FACEBOOK: "Facebook messages",
@@ -18,32 +16,48 @@ _NOUN = {
 }
 
 
-def print_dry_run(planned: list[PlannedDelivery], console: Console) -> None:
-    grouped: dict[tuple[str, ChannelKind], list[PlannedDelivery]] = defaultdict(list)
-    for item in planned:
-        grouped[(item.endpoint.practice, item.endpoint.channel)].append(item)
-    for (practice, channel), items in grouped.items():
-        recipients = ", ".join(i.endpoint.recipient for i in items)
-        console.print(f"[bold]{practice} {channel.value}[/] -> {escape(recipients)}")
-        content = items[0].content
-        if content.subject:
-            console.print(f"  Subject: {escape(content.subject)}")
-        for line in content.body.splitlines() or [""]:
-            console.print(f"  | {escape(line)}", highlight=False)
-        if content.opening_body:
-            console.print(
-                "  (if this practice's first message did not arrive, "
-                "this update is posted on its own instead)",
-                style="dim",
-            )
-    console.print(dry_run_summary(planned))
+def print_preview(preview: SendPreview, console: Console) -> None:
+    for message in preview.messages:
+        _print_message(message, console)
+    console.print(preview_summary(preview), highlight=False)
 
 
-def dry_run_summary(planned: list[PlannedDelivery]) -> str:
-    practices = {p.endpoint.practice for p in planned}
-    by_channel = Counter(p.endpoint.channel for p in planned)
-    parts = ", ".join(f"{n} {_NOUN[c]}" for c, n in sorted(by_channel.items()))
-    return (
-        f"Dry run: would send {len(planned)} messages to {len(practices)} practices "
-        f"({parts or 'nothing'}). Nothing was sent."
-    )
+def _print_message(message: MessagePreview, console: Console) -> None:
+    recipients = ", ".join(message.recipients)
+    console.print(f"[bold]{message.practice} {message.channel.value}[/] -> {escape(recipients)}")
+    if message.subject:
+        console.print(f"  Subject: {escape(message.subject)}", highlight=False)
+    for line in message.body.splitlines() or [""]:
+        console.print(f"  | {escape(line)}", highlight=False)
+    if message.sms is not None:
+        sms = message.sms
+        plural = "" if sms.segments == 1 else "s"
+        console.print(
+            f"  {sms.encoding.value}, {sms.length} characters, {sms.segments} segment{plural} "
+            f"(up to {sms.per_segment_limit} per segment)",
+            style="dim",
+            highlight=False,
+        )
+    if message.opening_body:
+        console.print(
+            "  (where this practice's first message never arrived, this is posted on its own)",
+            style="dim",
+        )
+
+
+def preview_summary(preview: SendPreview) -> str:
+    parts = ", ".join(f"{preview.count(c)} {_NOUN[c]}" for c in ChannelKind if preview.count(c))
+    lines = [
+        f"Dry run: would send {preview.deliveries} messages to {preview.practices} "
+        f"practice{'' if preview.practices == 1 else 's'} "
+        f"({parts or 'nothing'})."
+    ]
+    if preview.count(ChannelKind.SMS):
+        lines.append(
+            f"Texts: {preview.count(ChannelKind.SMS)} recipients, {preview.sms_segments} segments, "
+            f"estimated cost £{preview.sms_cost_pounds:.2f} "
+            f"at {preview.price_per_segment_pence}p per segment."
+        )
+        lines.append(f"Normalised for SMS (GSM-7): {preview.sms_notes}.")
+    lines.append("Nothing was sent.")
+    return "\n".join(lines)

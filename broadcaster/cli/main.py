@@ -21,8 +21,10 @@ log = structlog.get_logger(__name__)
 
 
 def stdout_console() -> Console:
-    # Wide enough off a terminal that grids and previews do not wrap in logs and pipes.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    # In a pipe or a log: wide enough for grids, and text lines are never broken mid-sentence.
+    return Console(highlight=False, width=120, soft_wrap=True)
 
 
 def stderr_console() -> Console:
@@ -75,9 +77,10 @@ def cli(ctx: click.Context, log_level: str | None, actor: str | None) -> None:
 def main() -> None:
     # Imported here: the command modules use this module's helpers.
     from broadcaster.cli.admin_commands import check, serve  # noqa: PLC0415
+    from broadcaster.cli.runbook_commands import runbooks  # noqa: PLC0415
     from broadcaster.cli.send_commands import resolve, send, update  # noqa: PLC0415
     from broadcaster.cli.status_commands import list_incidents, status  # noqa: PLC0415
 
-    for command in (send, update, resolve, status, list_incidents, check, serve):
+    for command in (send, update, resolve, status, list_incidents, runbooks, check, serve):
         cli.add_command(command)
     cli(prog_name="broadcaster")

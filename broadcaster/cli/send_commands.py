@@ -3,47 +3,90 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from broadcaster.audience import Audience
 from broadcaster.cli.context import CliContext
-from broadcaster.cli.dry_run import print_dry_run
+from broadcaster.cli.dry_run import print_preview
 from broadcaster.cli.exit_codes import ExitCode
 from broadcaster.cli.main import run_async, stderr_console, stdout_console
 from broadcaster.cli.watch import deliver_and_watch
+from broadcaster.errors import ContentRefused
 from broadcaster.incident_service import IncidentRequest, IncidentService, UpdateRequest
+from broadcaster.message_content import MessageContent, content_from_runbook, content_from_text
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
-from broadcaster.render import ChannelTexts
 from broadcaster.runtime import open_database
+from broadcaster.store.queries import IncidentWithUpdates
 from broadcaster.store.records import parse_incident_ref
 
-_wait_option = click.option(
-    "--wait",
-    type=float,
-    default=300.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Deliver from this process and wait up to SECONDS for every message to land; "
-    "0 only queues them for `broadcaster serve`.",
-)
-_sms_option = click.option(
-    "--sms/--no-sms",
-    default=None,
-    help="Send this message by text too (default: texts go out on open and on resolve).",
-)
-_dry_run_option = click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Show what every practice and channel would receive; send nothing.",
-)
+
+def _fields(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{item!r} should look like name=value", param_hint="--field")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every sending command shares."""
+    for option in reversed(
+        [
+            click.option(
+                "--field",
+                "field_values",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="Fill a runbook blank, e.g. --field systems='phones and the clinical system'.",
+            ),
+            click.option(
+                "--sms/--no-sms",
+                default=None,
+                help="Send this message by text too (default: texts go out on open and on resolve).",
+            ),
+            click.option(
+                "--sms-segments",
+                type=int,
+                metavar="N",
+                help="Allow texts of up to N segments (default: the runbook's, "
+                "else BROADCASTER_SMS__MAX_SEGMENTS).",
+            ),
+            click.option(
+                "--confidentiality-override",
+                metavar="REASON",
+                help="Send despite what looks like patient-identifying content; REASON is audited.",
+            ),
+            click.option(
+                "--dry-run",
+                is_flag=True,
+                help="Show what every practice and channel would receive, with SMS cost; send nothing.",
+            ),
+            click.option(
+                "--wait",
+                type=float,
+                default=300.0,
+                show_default=True,
+                metavar="SECONDS",
+                help="Deliver from this process, waiting up to SECONDS; "
+                "0 only queues for `broadcaster serve`.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
 
 
 @click.command()
-@click.option("--title", required=True, help="Short title, kept for the whole incident.")
-@click.option("--message", required=True, help="The first message; may use {placeholders}.")
+@click.option("--runbook", metavar="NAME", help="Use a pre-approved runbook (`broadcaster runbooks`).")
+@click.option("--title", help="Short title, kept for the whole incident (default: the runbook's).")
+@click.option("--message", help="The first message, when not using a runbook; may use {placeholders}.")
 @click.option(
-    "--severity", type=click.Choice([s.value for s in Severity]), default="major", show_default=True
+    "--severity", type=click.Choice([s.value for s in Severity]), help="Default: the runbook's, else major."
 )
 @click.option("--all", "everyone", is_flag=True, help="Every practice in the directory.")
 @click.option("--group", "groups", multiple=True, metavar="NAME", help="A PCN or locality.")
@@ -55,42 +98,71 @@ _dry_run_option = click.option(
     type=click.Choice([c.value for c in ChannelKind]),
     help="Limit to these channels (default: all the practice has).",
 )
-@_sms_option
-@_dry_run_option
-@_wait_option
+@_content_options
 @click.pass_obj
 def send(
     ctx: CliContext,
     *,
-    title: str,
-    message: str,
-    severity: str,
+    runbook: str | None,
+    title: str | None,
+    message: str | None,
+    severity: str | None,
     everyone: bool,
     groups: tuple[str, ...],
     ods_codes: tuple[str, ...],
     channels: tuple[str, ...],
+    field_values: tuple[str, ...],
     sms: bool | None,
+    sms_segments: int | None,
+    confidentiality_override: str | None,
     dry_run: bool,
     wait: float,
 ) -> None:
-    """Open an incident and send its first message to every practice in the audience."""
+    """Open an incident and send its first message to every practice in the audience.
+
+    Either --runbook NAME with --field values, or --title and --message.
+    """
+    fields = _fields(field_values)
+    settings, directory = ctx.settings, ctx.directory
+    audience = Audience.parse(everyone=everyone, groups=list(groups), ods_codes=list(ods_codes))
+    if runbook:
+        if message:
+            raise click.UsageError("give --runbook or --message, not both")
+        book = ctx.runbook(runbook)
+        content = content_from_runbook(
+            book,
+            IncidentStatus.INVESTIGATING,
+            fields,
+            sms_max_segments=sms_segments,
+            confidentiality_override=confidentiality_override,
+        )
+        title = title or book.title_for(fields)
+        severity = severity or book.spec.severity.value
+    elif not (title and message):
+        raise click.UsageError("give --runbook NAME, or both --title and --message")
+    else:
+        content = content_from_text(
+            message,
+            sms_max_segments=sms_segments or settings.sms.max_segments,
+            confidentiality_override=confidentiality_override,
+        )
     request = IncidentRequest(
         title=title.strip(),
-        severity=Severity(severity),
-        texts=ChannelTexts.same_everywhere(message),
-        summary=message,
-        audience=Audience.parse(everyone=everyone, groups=list(groups), ods_codes=list(ods_codes)),
+        severity=Severity(severity or Severity.MAJOR.value),
+        content=content,
+        audience=audience,
         channels=frozenset(ChannelKind(c) for c in channels) or frozenset(ChannelKind),
         sms=sms,
+        runbook=runbook,
+        fields=fields,
     )
-    settings, directory = ctx.settings, ctx.directory
 
     async def go() -> ExitCode:
         if dry_run:
-            planned = IncidentService(engine=None, directory=directory, settings=settings).plan_opening(
+            preview = IncidentService(engine=None, directory=directory, settings=settings).preview_opening(
                 request
             )
-            print_dry_run(planned, stdout_console())
+            print_preview(preview, stdout_console())
             return ExitCode.DELIVERED
         async with open_database(settings) as engine:
             service = IncidentService(engine=engine, directory=directory, settings=settings)
@@ -101,79 +173,104 @@ def send(
     sys.exit(run_async(go))
 
 
+def _update_content(
+    ctx: CliContext,
+    incident: IncidentWithUpdates,
+    *,
+    status: IncidentStatus,
+    text: str | None,
+    fields: dict[str, str],
+    sms_segments: int | None,
+    override: str | None,
+) -> MessageContent:
+    """Free text if given; otherwise the incident's runbook text for this status."""
+    if text:
+        return content_from_text(
+            text,
+            sms_max_segments=sms_segments or ctx.settings.sms.max_segments,
+            confidentiality_override=override,
+        )
+    if incident.record.runbook is None:
+        raise ContentRefused(
+            f"{incident.record.ref} was not opened from a runbook: write the update's text, "
+            f'e.g. broadcaster update {incident.record.ref} --status {status.value} "..."'
+        )
+    return content_from_runbook(
+        ctx.runbook(incident.record.runbook),
+        status,
+        {**incident.record.fields, **fields},
+        sms_max_segments=sms_segments,
+        confidentiality_override=override,
+    )
+
+
 def _post_update(
-    ctx: CliContext, incident: str, request: UpdateRequest, *, dry_run: bool, wait: float
+    ctx: CliContext,
+    incident: str,
+    status: IncidentStatus,
+    text: str | None,
+    options: dict[str, Any],
 ) -> None:
     incident_id = parse_incident_ref(incident)
     if incident_id is None:
         raise click.BadParameter(
             f"{incident!r} is not an incident reference like INC-42", param_hint="INCIDENT"
         )
+    fields = _fields(options["field_values"])
     settings, directory = ctx.settings, ctx.directory
 
     async def go() -> ExitCode:
         async with open_database(settings) as engine:
             service = IncidentService(engine=engine, directory=directory, settings=settings)
-            if dry_run:
-                print_dry_run(await service.plan_update(incident_id, request), stdout_console())
+            found = await service.incident(incident_id)
+            content = _update_content(
+                ctx,
+                found,
+                status=status,
+                text=text,
+                fields=fields,
+                sms_segments=options["sms_segments"],
+                override=options["confidentiality_override"],
+            )
+            request = UpdateRequest(status=status, content=content, sms=options["sms"], fields=fields)
+            if options["dry_run"]:
+                print_preview(await service.preview_update(incident_id, request), stdout_console())
                 return ExitCode.DELIVERED
             stored = await service.post_update(incident_id, request, actor=ctx.actor())
             stdout_console().print(
                 f"Posted update {stored.seq} to {stored.incident_ref}: {stored.deliveries} messages to send."
             )
-            return await deliver_and_watch(engine, settings, stored, wait=wait, console=stderr_console())
+            return await deliver_and_watch(
+                engine, settings, stored, wait=options["wait"], console=stderr_console()
+            )
 
     sys.exit(run_async(go))
 
 
 @click.command()
 @click.argument("incident")
-@click.argument("text")
+@click.argument("text", required=False)
 @click.option(
     "--status",
     required=True,
     type=click.Choice([s.value for s in IncidentStatus]),
     help="Where the incident stands now.",
 )
-@_sms_option
-@_dry_run_option
-@_wait_option
+@_content_options
 @click.pass_obj
-def update(
-    ctx: CliContext,
-    *,
-    incident: str,
-    text: str,
-    status: str,
-    sms: bool | None,
-    dry_run: bool,
-    wait: float,
-) -> None:
-    """Add TEXT to INCIDENT's thread: a comment, a threaded email, an "Update:" text."""
-    request = UpdateRequest(
-        status=IncidentStatus(status),
-        texts=ChannelTexts.same_everywhere(text),
-        summary=text,
-        sms=sms,
-    )
-    _post_update(ctx, incident, request, dry_run=dry_run, wait=wait)
+def update(ctx: CliContext, /, *, incident: str, text: str | None, status: str, **options: Any) -> None:
+    """Add TEXT to INCIDENT's thread: a comment, a threaded email, an "Update:" text.
+
+    Without TEXT, an incident opened from a runbook uses the runbook's text for the status.
+    """
+    _post_update(ctx, incident, IncidentStatus(status), text, options)
 
 
 @click.command()
 @click.argument("incident")
-@click.argument("text")
-@_sms_option
-@_dry_run_option
-@_wait_option
+@click.argument("text", required=False)
+@_content_options
 @click.pass_obj
-def resolve(
-    ctx: CliContext, *, incident: str, text: str, sms: bool | None, dry_run: bool, wait: float
-) -> None:
-    """Close INCIDENT with TEXT (the same as `update --status resolved`)."""
-    request = UpdateRequest(
-        status=IncidentStatus.RESOLVED,
-        texts=ChannelTexts.same_everywhere(text),
-        summary=text,
-        sms=sms,
-    )
-    _post_update(ctx, incident, request, dry_run=dry_run, wait=wait)
+def resolve(ctx: CliContext, /, *, incident: str, text: str | None, **options: Any) -> None:
+    """Close INCIDENT (the same as `update --status resolved`)."""
+    _post_update(ctx, incident, IncidentStatus.RESOLVED, text, options)

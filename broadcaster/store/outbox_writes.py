@@ -72,7 +72,9 @@ async def append_update(
     audit: AuditEntry,
     now: float,
     deadline_seconds: float,
+    fields: dict[str, str] | None = None,
 ) -> StoredUpdate:
+    """Add the next update to an incident; `fields` replaces its runbook values if given."""
     async with engine.begin() as conn:
         found = await conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id))
         if found.first() is None:
@@ -96,6 +98,7 @@ async def append_update(
             update(incidents)
             .where(incidents.c.id == incident_id)
             .values(status=new.status.value, resolved_at=resolved_at)
+            .values(**({"fields": fields} if fields is not None else {}))
         )
         await _audit(
             conn,

@@ -1,0 +1,60 @@
+"""What a sender asked to say, from free text or a runbook, with the knobs the content checks use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from broadcaster.channel_limits import SMS_MAX_SEGMENTS
+from broadcaster.errors import ContentRefused
+from broadcaster.models import IncidentStatus
+from broadcaster.render import ChannelTexts
+from broadcaster.runbooks import Runbook
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContent:
+    texts: ChannelTexts  # per channel, practice placeholders still unfilled
+    summary: str  # the update's text as kept in the thread's history
+    sms_max_segments: int
+    confidentiality_override: str | None = None  # a commissioner's reason, kept in the audit trail
+
+
+def content_from_text(
+    text: str, *, sms_max_segments: int, confidentiality_override: str | None = None
+) -> MessageContent:
+    if not text.strip():
+        raise ContentRefused("the message is empty: write what patients and staff need to know")
+    return MessageContent(
+        texts=ChannelTexts.same_everywhere(text.strip()),
+        summary=text.strip(),
+        sms_max_segments=_cap(sms_max_segments),
+        confidentiality_override=confidentiality_override,
+    )
+
+
+def content_from_runbook(
+    runbook: Runbook,
+    status: IncidentStatus,
+    fields: Mapping[str, str],
+    *,
+    sms_max_segments: int | None = None,
+    confidentiality_override: str | None = None,
+) -> MessageContent:
+    """The runbook's texts for this status; raises MissingFieldValues naming each blank to fill."""
+    texts = runbook.texts_for(status, fields)
+    return MessageContent(
+        texts=texts,
+        summary=texts.plain,
+        sms_max_segments=_cap(sms_max_segments or runbook.spec.sms_segments),
+        confidentiality_override=confidentiality_override,
+    )
+
+
+def _cap(segments: int) -> int:
+    if not 1 <= segments <= SMS_MAX_SEGMENTS:
+        raise ContentRefused(
+            f"an SMS segment cap must be between 1 and {SMS_MAX_SEGMENTS} "
+            f"(GOV.UK Notify refuses longer texts); got {segments}"
+        )
+    return segments
