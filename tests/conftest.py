@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,12 +17,16 @@ from broadcaster.store.engine import create_engine, migrate
 
 
 @pytest.fixture(autouse=True)
-def _reset_structlog() -> Iterator[None]:
-    """Each test starts from structlog's defaults, so capture_logs() sees every event."""
+def _reset_logging() -> Iterator[None]:
+    """Each test starts from structlog's defaults (so capture_logs() sees every event) and
+    leaves the standard library's root handlers as it found them."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
     yield
     structlog.reset_defaults()
+    root.handlers[:], root.level = handlers, level
 
 
 @pytest.fixture
