@@ -19,6 +19,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestServer
 
 from tests.fakes.graph_api import GraphFake
+from tests.polling import eventually
 
 PAGES = 24
 
@@ -79,18 +80,14 @@ async def test_killed_sender_is_resumed_by_serve_without_duplicate_posts(
     sender = await start(
         env, tmp_path, "send", "--all", "--title", "Phones down", "--message", "Phones down."
     )
-    while len(graph.writes) < 8:  # some posts made, four more in flight right now
-        await asyncio.sleep(0.02)
+    await eventually(lambda: len(graph.writes) >= 8)  # some posts made, four more in flight now
     in_flight_at_kill = len(graph.requests) - len(graph.writes)
     sender.send_signal(signal.SIGKILL)
     await sender.wait()
     assert delivered_count(tmp_path / "broadcaster.db") < PAGES
 
     server_process = await start(env, tmp_path, "serve")
-    for _ in range(300):
-        if delivered_count(tmp_path / "broadcaster.db") == PAGES:
-            break
-        await asyncio.sleep(0.1)
+    await eventually(lambda: delivered_count(tmp_path / "broadcaster.db") == PAGES, within=30, every=0.1)
     server_process.send_signal(signal.SIGTERM)
     _out, err = await asyncio.wait_for(server_process.communicate(), timeout=30)
 

@@ -8,7 +8,6 @@ fakes elsewhere.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -28,6 +27,7 @@ from broadcaster.retry_policy import RetryPolicy
 from broadcaster.settings import DispatchSettings, RetrySettings, Settings
 from broadcaster.store.records import StoredUpdate
 from broadcaster.store.schema import deliveries
+from tests.polling import eventually
 
 ROUTE = "sms/outbox"
 
@@ -95,13 +95,6 @@ def dispatcher(engine: AsyncEngine, channel: ScriptedChannel, concurrency: int) 
     )
 
 
-async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 @pytest.fixture
 async def running() -> AsyncIterator[Callable[[Dispatcher], None]]:
     tasks: list[tuple[Dispatcher, asyncio.Task[None]]] = []
@@ -129,7 +122,7 @@ async def test_concurrency_per_route_is_bounded(
     await open_incident(engine, directory, Audience(everyone=True))
     channel = ScriptedChannel(delay=0.02)
     running(dispatcher(engine, channel, concurrency=5))
-    await until(lambda: len(channel.sent) == 40)
+    await eventually(lambda: len(channel.sent) == 40)
     assert channel.peak == 5
 
 
@@ -143,7 +136,7 @@ async def test_adapter_crash_is_recorded_as_failed_and_logged_once(
     channel = ScriptedChannel(crash_for=crashing)
     with capture_logs() as logs:
         running(dispatcher(engine, channel, concurrency=2))
-        await until(lambda: len(channel.sent) == 2)
+        await eventually(lambda: len(channel.sent) == 2)
         await asyncio.sleep(0.3)
     found = await states(engine)
     assert found[crashing] == "failed"
@@ -162,11 +155,11 @@ async def test_a_new_update_is_not_starved_by_a_large_broadcast(
     channel = ScriptedChannel(delay=0.02)
     d = dispatcher(engine, channel, concurrency=4)
     running(d)
-    await until(lambda: len(channel.sent) >= 10)
+    await eventually(lambda: len(channel.sent) >= 10)
     later = await open_incident(engine, directory, Audience(groups=("g1",)))
     sent_when_queued = len(channel.sent)
     d.wake()
-    await until(lambda: len(channel.sent) == 120)
+    await eventually(lambda: len(channel.sent) == 120)
     first_of_later = next(i for i, m in enumerate(channel.sent) if m.incident_ref == later.incident_ref)
     last_of_first = max(i for i, m in enumerate(channel.sent) if m.incident_ref != later.incident_ref)
     # Only what was already claimed (4 in flight + 4 prefetched) goes before it, not the tail.
@@ -183,7 +176,7 @@ async def test_stopping_hands_back_claims_not_yet_started(
     channel = ScriptedChannel(delay=0.2)
     d = dispatcher(engine, channel, concurrency=2)
     task = asyncio.create_task(d.run())
-    await until(lambda: channel.in_flight == 2)
+    await eventually(lambda: channel.in_flight == 2)
     d.stop()
     await task
     counts: dict[str, int] = {}

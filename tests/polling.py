@@ -1,0 +1,14 @@
+"""Wait for something outside the test's control (a subprocess, a fake server) to become true."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+async def eventually(condition: Callable[[], bool], *, within: float = 20.0, every: float = 0.01) -> None:
+    """Poll `condition` until it holds; fail the test after `within` seconds."""
+    async with asyncio.timeout(within):
+        # Polled, not awaited on an Event: the state lives in another process or server.
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(every)
