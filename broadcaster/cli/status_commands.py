@@ -10,10 +10,10 @@ import click
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode, exit_code_for
 from broadcaster.cli.main import run_async, stdout_console
-from broadcaster.cli.status_grid import print_status_grid, status_as_json
+from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json
 from broadcaster.errors import UnknownIncident
 from broadcaster.runtime import open_database
-from broadcaster.store.queries import deliveries_of, get_incident
+from broadcaster.store.queries import deliveries_of, endpoints_needing_attention, get_incident
 from broadcaster.store.queries import list_incidents as query_list
 from broadcaster.store.records import parse_incident_ref
 
@@ -46,10 +46,13 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
                     f"{found.record.ref} has updates 0 to {len(found.updates) - 1}; there is no update {seq}"
                 )
             records = await deliveries_of(engine, incident_id, seq=None if as_json else shown)
+            attention = await endpoints_needing_attention(engine)
         if as_json:
             click.echo(status_as_json(found, records))
         else:
-            print_status_grid(found, records, names, shown, stdout_console())
+            console = stdout_console()
+            print_status_grid(found, records, names, shown, console)
+            print_attention(attention, {r.practice for r in records}, console)
         return exit_code_for(Counter(r.state for r in records if r.update_seq == shown))
 
     sys.exit(run_async(go))

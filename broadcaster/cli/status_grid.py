@@ -92,6 +92,17 @@ def print_status_grid(
         )
 
 
+def print_attention(
+    attention: list[tuple[str, str, str, str]], practices: set[str], console: Console
+) -> None:
+    """Endpoints a person must fix (expired page token, removed permission) for these practices."""
+    relevant = [a for a in attention if a[0] in practices]
+    if relevant:
+        console.print("[bold red]Needs attention[/] (fix these, then send again)")
+    for practice, route, recipient, reason in relevant:
+        console.print(f"  {practice} {route} {escape(recipient)}: {escape(reason)}", highlight=False)
+
+
 def status_as_json(incident: IncidentWithUpdates, records: list[DeliveryRecord]) -> str:
     out: dict[str, Any] = {
         "incident": incident.record.ref,
