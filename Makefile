@@ -22,6 +22,7 @@ run: install
 
 # What CI runs: lint, types, the shipped runbooks, then every test against real local servers.
 test: install-test lint
+	$(BIN)/broadcaster runbooks check
 	$(BIN)/pytest -q
 
 lint:

@@ -9,11 +9,15 @@ from broadcaster.models import ChannelKind
 from broadcaster.preview import MessagePreview, SendPreview
 
 _NOUN = {
-    ChannelKind.FACEBOOK: "Facebook messages",
-    ChannelKind.SMS: "texts",
-    ChannelKind.EMAIL: "emails",
-    ChannelKind.APPRISE: "other channel messages",
+    ChannelKind.FACEBOOK: "Facebook message",
+    ChannelKind.SMS: "text",
+    ChannelKind.EMAIL: "email",
+    ChannelKind.APPRISE: "other channel message",
 }
+
+
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def print_preview(preview: SendPreview, console: Console) -> None:
@@ -46,16 +50,15 @@ def _print_message(message: MessagePreview, console: Console) -> None:
 
 
 def preview_summary(preview: SendPreview) -> str:
-    parts = ", ".join(f"{preview.count(c)} {_NOUN[c]}" for c in ChannelKind if preview.count(c))
+    parts = ", ".join(counted(preview.count(c), _NOUN[c]) for c in ChannelKind if preview.count(c))
     lines = [
-        f"Dry run: would send {preview.deliveries} messages to {preview.practices} "
-        f"practice{'' if preview.practices == 1 else 's'} "
-        f"({parts or 'nothing'})."
+        f"Dry run: would send {counted(preview.deliveries, 'message')} to "
+        f"{counted(preview.practices, 'practice')} ({parts or 'nothing'})."
     ]
     if preview.count(ChannelKind.SMS):
         lines.append(
-            f"Texts: {preview.count(ChannelKind.SMS)} recipients, {preview.sms_segments} segments, "
-            f"estimated cost £{preview.sms_cost_pounds:.2f} "
+            f"Texts: {counted(preview.count(ChannelKind.SMS), 'recipient')}, "
+            f"{counted(preview.sms_segments, 'segment')}, estimated cost £{preview.sms_cost_pounds:.2f} "
             f"at {preview.price_per_segment_pence}p per segment."
         )
         lines.append(f"Normalised for SMS (GSM-7): {preview.sms_notes}.")
