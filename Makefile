@@ -25,9 +25,11 @@ test: install-test lint
 	$(BIN)/broadcaster runbooks check
 	$(BIN)/pytest -q
 
+LINTED := broadcaster channels tests $(wildcard bench)
+
 lint:
-	$(BIN)/ruff check broadcaster channels tests bench
-	$(BIN)/ruff format --check broadcaster channels tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 clean:

@@ -12,8 +12,8 @@ from broadcaster.audience import Audience
 from broadcaster.directory import Directory
 from broadcaster.errors import ContentRefused
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.models import DeliveryState, IncidentStatus, Severity
 from broadcaster.message_content import content_from_text
+from broadcaster.models import DeliveryState, IncidentStatus, Severity
 from broadcaster.settings import Settings
 from broadcaster.store.claims import (
     RecordedOutcome,
