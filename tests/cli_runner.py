@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -16,24 +17,50 @@ class CliResult:
     err: str
 
 
-def run_cli(workdir: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
-    """`python -m broadcaster ARGS` in `workdir`, on the shipped example practices by default."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
-    clean.update(
+def cli_env(workdir: Path, **settings: str) -> dict[str, str]:
+    """This process's environment without any BROADCASTER_ variable, plus a store in `workdir`
+    and the given settings (`graph__base_url="..."` becomes BROADCASTER_GRAPH__BASE_URL)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
+    env.update(
         {
             "BROADCASTER_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'broadcaster.db'}",
             "BROADCASTER_OUTBOX_DIR": str(workdir / "outbox"),
             "BROADCASTER_SECRETS_DIR": str(workdir / "no-secrets"),
-            **(env or {}),
         }
     )
+    env.update({f"BROADCASTER_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+def run_cli(workdir: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
+    """`python -m broadcaster ARGS` in `workdir`, on the shipped example practices by default."""
     done = subprocess.run(  # noqa: S603  # our own CLI, arguments from the test
         [sys.executable, "-m", "broadcaster", *args],
         cwd=workdir,
-        env=clean,
+        env={**cli_env(workdir), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+async def start_cli(env: dict[str, str], workdir: Path, *args: str) -> asyncio.subprocess.Process:
+    """Start the CLI without blocking this event loop, so fakes served by it keep answering."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "broadcaster",
+        *args,
+        cwd=workdir,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def run_cli_async(env: dict[str, str], workdir: Path, *args: str, within: float = 240) -> CliResult:
+    process = await start_cli(env, workdir, *args)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=within)
+    return CliResult(process.returncode or 0, out.decode(), err.decode())

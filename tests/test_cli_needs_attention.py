@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 from aiohttp.test_utils import TestServer
 
+from tests.cli_runner import cli_env, run_cli_async
 from tests.fakes.faults import Fault
 from tests.fakes.graph_api import GraphFake
-
-
-async def run(env: dict[str, str], workdir: Path, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "broadcaster",
-        *args,
-        cwd=workdir,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def test_expired_page_token_fails_once_and_flags_the_page(
@@ -46,26 +29,23 @@ async def test_expired_page_token_fails_once_and_flags_the_page(
         ),
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
-    env.update({f"BROADCASTER_SECRETS__FB_{ods}": f"tok-{ods}" for ods in pages})
-    env.update(
-        {
-            "BROADCASTER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'broadcaster.db'}",
-            "BROADCASTER_DIRECTORY": str(tmp_path / "practices.yaml"),
-            "BROADCASTER_SECRETS_DIR": str(tmp_path / "none"),
-            "BROADCASTER_GRAPH__BASE_URL": str(server.make_url("")).rstrip("/"),
-        }
+    env = cli_env(
+        tmp_path,
+        directory=str(tmp_path / "practices.yaml"),
+        graph__base_url=str(server.make_url("")).rstrip("/"),
+        **{f"secrets__fb_{ods}": f"tok-{ods}" for ods in pages},
     )
 
-    code, _out, err = await run(
+    sent = await run_cli_async(
         env, tmp_path, "send", "--all", "--title", "Phones", "--message", "Phones down."
     )
-    assert code == 4, err
-    assert "1 delivered, 1 failed" in err
+    assert sent.code == 4, sent.err
+    assert "1 delivered, 1 failed" in sent.err
     assert sum(1 for r in graph.requests if r.startswith("POST /v26.0/300000000002/feed")) == 1
 
-    code, out, _err = await run(env, tmp_path, "status", "INC-1")
-    assert code == 4
+    status = await run_cli_async(env, tmp_path, "status", "INC-1")
+    out = status.out
+    assert status.code == 4
     assert "Needs attention" in out
     attention = out.split("Needs attention", 1)[1]
     assert "G10001 facebook/graph 300000000002: " in attention

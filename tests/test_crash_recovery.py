@@ -9,15 +9,14 @@ reference marker instead of posting again, and sends everything that was still p
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sqlite3
-import sys
 from pathlib import Path
 
 from aiohttp.test_utils import TestServer
 
+from tests.cli_runner import cli_env, start_cli
 from tests.fakes.graph_api import GraphFake
 from tests.polling import eventually
 
@@ -35,21 +34,6 @@ def delivered_count(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0])
 
 
-async def start(env: dict[str, str], workdir: Path, *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "broadcaster",
-        "--log-level",
-        "info",
-        *args,
-        cwd=workdir,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def test_killed_sender_is_resumed_by_serve_without_duplicate_posts(
     tmp_path: Path, aiohttp_server: object
 ) -> None:
@@ -64,29 +48,26 @@ async def test_killed_sender_is_resumed_by_serve_without_duplicate_posts(
         ]
     (tmp_path / "practices.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     server: TestServer = await aiohttp_server(graph.app())  # type: ignore[operator]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
-    env.update({f"BROADCASTER_SECRETS__FB_{i}": f"token-{i}-S3CRET" for i in range(PAGES)})
-    env.update(
-        {
-            "BROADCASTER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'broadcaster.db'}",
-            "BROADCASTER_DIRECTORY": str(tmp_path / "practices.yaml"),
-            "BROADCASTER_SECRETS_DIR": str(tmp_path / "none"),
-            "BROADCASTER_GRAPH__BASE_URL": str(server.make_url("")).rstrip("/"),
-            "BROADCASTER_GRAPH__CONCURRENCY": "4",
-            "BROADCASTER_DISPATCH__LEASE_SECONDS": "2",
-            "BROADCASTER_PORT": str(free_port()),
-        }
+    env = cli_env(
+        tmp_path,
+        directory=str(tmp_path / "practices.yaml"),
+        graph__base_url=str(server.make_url("")).rstrip("/"),
+        graph__concurrency="4",
+        dispatch__lease_seconds="2",
+        port=str(free_port()),
+        **{f"secrets__fb_{i}": f"token-{i}-S3CRET" for i in range(PAGES)},
     )
-    sender = await start(
-        env, tmp_path, "send", "--all", "--title", "Phones down", "--message", "Phones down."
+    sender = await start_cli(
+        env, tmp_path, "--log-level", "info", "send", "--all", "--title", "Phones down", "--message", "Down."
     )
-    await eventually(lambda: len(graph.writes) >= 8)  # some posts made, four more in flight now
+    # Some posts made, and more received by the fake but not yet answered.
+    await eventually(lambda: len(graph.writes) >= 8 and len(graph.requests) > len(graph.writes))
     in_flight_at_kill = len(graph.requests) - len(graph.writes)
     sender.send_signal(signal.SIGKILL)
     await sender.wait()
     assert delivered_count(tmp_path / "broadcaster.db") < PAGES
 
-    server_process = await start(env, tmp_path, "serve")
+    server_process = await start_cli(env, tmp_path, "--log-level", "info", "serve")
     await eventually(lambda: delivered_count(tmp_path / "broadcaster.db") == PAGES, within=30, every=0.1)
     server_process.send_signal(signal.SIGTERM)
     _out, err = await asyncio.wait_for(server_process.communicate(), timeout=30)

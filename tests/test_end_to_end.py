@@ -8,10 +8,7 @@ threaded series, each phone the texts the SMS policy allows, and nothing arrived
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
+from tests.cli_runner import CliResult, cli_env, run_cli_async
 from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.graph_api import GraphFake
 from tests.fakes.notify_api import NotifyFake
@@ -83,24 +81,11 @@ class World:
 
     outputs: list[str]
 
-    async def cli(self, *args: str) -> tuple[int, str, str]:
+    async def cli(self, *args: str) -> CliResult:
         """Run `broadcaster --log-level debug ARGS` as a user would, keeping what it printed."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "broadcaster",
-            "--log-level",
-            "debug",
-            *args,
-            cwd=self.workdir,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), timeout=240)
-        assert process.returncode is not None
-        self.outputs += [out.decode(), err.decode()]
-        return process.returncode, out.decode(), err.decode()
+        result = await run_cli_async(self.env, self.workdir, "--log-level", "debug", *args)
+        self.outputs += [result.out, result.err]
+        return result
 
     def secrets(self) -> list[str]:
         return [p.token for p in self.practices] + [self.notify.api_key, self.notify.secret]
@@ -121,29 +106,25 @@ async def world(tmp_path: Path, aiohttp_server: object) -> AsyncIterator[World]:
     notify_server: TestServer = await aiohttp_server(notify.app())  # type: ignore[operator]
     (tmp_path / "practices.yaml").write_text(directory_yaml(practices), encoding="utf-8")
     async with running_smtp_server(plan=FaultPlan(transient_rate=0.2, seed=13)) as smtp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
-        env.update(
-            {
-                "BROADCASTER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'broadcaster.db'}",
-                "BROADCASTER_DIRECTORY": str(tmp_path / "practices.yaml"),
-                "BROADCASTER_SECRETS_DIR": str(tmp_path / "no-secrets-dir"),
-                "BROADCASTER_LOG_FORMAT": "json",
-                "BROADCASTER_GRAPH__BASE_URL": str(graph_server.make_url("")).rstrip("/"),
-                "BROADCASTER_GRAPH__TIMEOUT_SECONDS": "1",
-                "BROADCASTER_NOTIFY__BASE_URL": str(notify_server.make_url("")).rstrip("/"),
-                "BROADCASTER_NOTIFY__API_KEY": notify.api_key,
-                "BROADCASTER_NOTIFY__SMS_TEMPLATE_ID": notify.sms_template_id,
-                "BROADCASTER_NOTIFY__EMAIL_TEMPLATE_ID": notify.email_template_id,
-                "BROADCASTER_SMTP__HOST": smtp.host,
-                "BROADCASTER_SMTP__PORT": str(smtp.port),
-                "BROADCASTER_SMTP__SECURITY": "none",
-                "BROADCASTER_RETRY__INITIAL_SECONDS": "0.1",
-                "BROADCASTER_RETRY__JITTER_SECONDS": "0.2",
-                "BROADCASTER_RETRY__MAX_BACKOFF_SECONDS": "2",
-                "BROADCASTER_RETRY__MAX_ATTEMPTS": "20",
-            }
+        env = cli_env(
+            tmp_path,
+            directory=str(tmp_path / "practices.yaml"),
+            log_format="json",
+            graph__base_url=str(graph_server.make_url("")).rstrip("/"),
+            graph__timeout_seconds="1",
+            notify__base_url=str(notify_server.make_url("")).rstrip("/"),
+            notify__api_key=notify.api_key,
+            notify__sms_template_id=notify.sms_template_id,
+            notify__email_template_id=notify.email_template_id,
+            smtp__host=smtp.host,
+            smtp__port=str(smtp.port),
+            smtp__security="none",
+            retry__initial_seconds="0.1",
+            retry__jitter_seconds="0.2",
+            retry__max_backoff_seconds="2",
+            retry__max_attempts="20",
+            **{f"secrets__fb_{p.ods}": p.token for p in practices},
         )
-        env.update({f"BROADCASTER_SECRETS__FB_{p.ods}": p.token for p in practices})
         yield World(graph, notify, smtp, env, tmp_path, practices, outputs=[])
 
 
@@ -159,7 +140,7 @@ def trigger_to_last_delivery(db: Path, seq: int) -> float:
 
 async def test_incident_with_updates_reaches_every_practice_once_and_threaded(world: World) -> None:
     """Open, two updates, resolve: every channel threaded, policy-correct, nothing twice."""
-    code, out, err = await world.cli(
+    opened = await world.cli(
         "send",
         "--title",
         TITLE,
@@ -167,17 +148,17 @@ async def test_incident_with_updates_reaches_every_practice_once_and_threaded(wo
         "--message",
         "Our phone lines are down. Call {alt_phone} or use NHS 111 online.",
     )
-    assert code == 0, err
+    assert opened.code == 0, opened.err
     expected = sum(1 + len(p.mobiles) + len(p.emails) for p in world.practices)
-    assert f"Opened INC-1: {expected} messages to send." in out
+    assert f"Opened INC-1: {expected} messages to send." in opened.out
     for status, text in [
         ("identified", "The phone company has found the fault."),
         ("monitoring", "Lines are coming back; we are watching them."),
     ]:
-        code, _out, err = await world.cli("update", "INC-1", "--status", status, text)
-        assert code == 0, err
-    code, _out, err = await world.cli("resolve", "INC-1", "Phone lines are working again.")
-    assert code == 0, err
+        updated = await world.cli("update", "INC-1", "--status", status, text)
+        assert updated.code == 0, updated.err
+    resolved = await world.cli("resolve", "INC-1", "Phone lines are working again.")
+    assert resolved.code == 0, resolved.err
 
     assert (
         f"feed:{world.practices[AMBIGUOUS_PRACTICE].page_id}",
@@ -187,10 +168,10 @@ async def test_incident_with_updates_reaches_every_practice_once_and_threaded(wo
     assert_email_threads(world)
     assert_texts_follow_policy(world)
 
-    code, out, _err = await world.cli("status", "INC-1")
-    assert code == 0
-    assert "failed" not in out
-    assert "retrying" not in out
+    status = await world.cli("status", "INC-1")
+    assert status.code == 0
+    assert "failed" not in status.out
+    assert "retrying" not in status.out
     logs = "\n".join(world.outputs)
     assert '"event": "delivery_sent"' in logs  # debug logging was really on
     leaked = [s for s in world.secrets() if s in logs]
