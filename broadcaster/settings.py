@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from broadcaster.errors import ConfigError
 from broadcaster.models import IncidentStatus
 from broadcaster.shipped_files import example_directory_path
 
@@ -153,6 +154,17 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings the way an operator configures them: env, .env, secrets directory."""
+    """Read settings the way an operator configures them: env, .env, secrets directory.
+
+    A bad value raises ConfigError naming the variable; the value itself is never repeated,
+    since it may be a secret.
+    """
     secrets_dir = os.environ.get("BROADCASTER_SECRETS_DIR", "/run/secrets")
-    return Settings(_secrets_dir=secrets_dir, **overrides)
+    try:
+        return Settings(_secrets_dir=secrets_dir, **overrides)
+    except ValidationError as exc:
+        lines = [
+            f"  BROADCASTER_{'__'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ConfigError("settings are not valid; fix these variables:\n" + "\n".join(lines)) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 async def eventually(condition: Callable[[], bool], *, within: float = 20.0, every: float = 0.01) -> None:
@@ -11,4 +11,13 @@ async def eventually(condition: Callable[[], bool], *, within: float = 20.0, eve
     async with asyncio.timeout(within):
         # Polled, not awaited on an Event: the state lives in another process or server.
         while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(every)
+
+
+async def eventually_async(
+    check: Callable[[], Awaitable[bool]], *, within: float = 20.0, every: float = 0.05
+) -> None:
+    """Like `eventually`, for a condition that must itself be awaited (an HTTP request, a query)."""
+    async with asyncio.timeout(within):
+        while not await check():
             await asyncio.sleep(every)

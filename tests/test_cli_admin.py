@@ -1,0 +1,59 @@
+"""`broadcaster check` and configuration errors: what an operator sees before anything is sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli_runner import run_cli
+
+DIRECTORY = """practices:
+  - ods: Y00001
+    name: Riverside Surgery
+    facebook: {page_id: "100000000000001", token: fb_y00001}
+    sms: {recipients: ["07700 900001"], provider: notify}
+"""
+
+
+def test_check_passes_for_the_shipped_example(tmp_path: Path) -> None:
+    """The example directory needs no secrets: check says so and exits 0."""
+    result = run_cli(tmp_path, "check")
+    assert result.code == 0, result.err
+    assert "6 practices" in result.out
+    assert "Everything needed is set." in result.out
+
+
+def test_check_names_every_missing_secret_and_setting_with_its_variable(tmp_path: Path) -> None:
+    """A real directory without its secrets: each gap named with the practice and the variable."""
+    (tmp_path / "practices.yaml").write_text(DIRECTORY, encoding="utf-8")
+    result = run_cli(tmp_path, "check", env={"BROADCASTER_DIRECTORY": str(tmp_path / "practices.yaml")})
+    assert result.code == 2
+    assert "practice Y00001, field facebook.token: secret 'fb_y00001' is not set" in result.err
+    assert "BROADCASTER_SECRETS__FB_Y00001" in result.err
+    assert "route sms/notify needs notify.api_key (set BROADCASTER_NOTIFY__API_KEY)" in result.err
+
+
+def test_secret_from_the_secrets_directory_satisfies_check(tmp_path: Path) -> None:
+    """A file `secrets__<name>` in the secrets directory provides the token."""
+    (tmp_path / "practices.yaml").write_text(DIRECTORY.replace(", provider: notify", ", provider: outbox"))
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "secrets__fb_y00001").write_text("EAAG-token-from-a-file")
+    result = run_cli(
+        tmp_path,
+        "check",
+        env={
+            "BROADCASTER_DIRECTORY": str(tmp_path / "practices.yaml"),
+            "BROADCASTER_SECRETS_DIR": str(secrets),
+        },
+    )
+    assert result.code == 0, result.err
+    assert "EAAG-token-from-a-file" not in result.out + result.err
+
+
+def test_bad_setting_names_the_variable_without_echoing_its_value(tmp_path: Path) -> None:
+    """A mistyped variable is refused by name; its value (maybe a secret) is not printed."""
+    result = run_cli(tmp_path, "list", env={"BROADCASTER_GRAPH__CONCURRENCY": "sixteen-S3CRET"})
+    assert result.code == 2
+    assert "BROADCASTER_GRAPH__CONCURRENCY: Input should be a valid integer" in result.err
+    assert "S3CRET" not in result.err
+    assert "Traceback" not in result.err
