@@ -19,5 +19,5 @@ async def eventually_async(
 ) -> None:
     """Like `eventually`, for a condition that must itself be awaited (an HTTP request, a query)."""
     async with asyncio.timeout(within):
-        while not await check():
+        while not await check():  # noqa: ASYNC110  # polled for the same reason as above
             await asyncio.sleep(every)
