@@ -14,8 +14,9 @@ from broadcaster.secret_refs import SecretLookup
 from broadcaster.settings import Settings
 from channels.apprise_channel import AppriseChannel
 from channels.facebook import FacebookPageChannel
-from channels.notify import NotifyEmailChannel, NotifySmsChannel, RequestPacer
+from channels.notify import NotifyEmailChannel, NotifySmsChannel
 from channels.outbox_folder import OutboxFolderChannel
+from channels.request_pacer import RequestPacer
 from channels.smtp_email import SmtpEmailChannel
 
 KNOWN_ROUTES = (
