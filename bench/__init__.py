@@ -1,0 +1,1 @@
+"""Fan-out benchmark: our dispatcher against a bare aiohttp client and the apprise CLI, on local fakes."""

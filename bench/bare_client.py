@@ -1,0 +1,221 @@
+"""The machine's limit: plain aiohttp and aiosmtplib sending the same requests, with nothing else.
+
+    python -m bench.bare_client SPEC.json RESULT.json
+
+Same texts (our renderer runs before the clock starts), same providers, same requests in flight
+per provider as our dispatcher; no store, no retries, no logging, no classification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from email.mime.text import MIMEText
+from email.utils import formatdate
+from pathlib import Path
+
+import aiohttp
+import aiosmtplib
+import jwt
+
+from bench.client_spec import GRAPH_VERSION, NOTIFY_SMS_TEMPLATE, ClientResult, ClientSpec
+from bench.process_stats import LoopStallMonitor, cpu_seconds, peak_rss_mb
+from bench.scenario import OPENING_TEXT, PAGE_TOKEN, UPDATE_TEXT, BenchPractice, bench_practices
+from broadcaster.directory import Practice
+from broadcaster.models import ChannelKind, IncidentStatus
+from broadcaster.render import ChannelTexts, UpdateHeading, render_for_practice
+from tests.fakes.notify_api import FAKE_SECRET, FAKE_SERVICE_ID
+
+FROM = "incident-alerts@bench.invalid"
+TITLE = "Phone lines down"
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """One practice's rendered texts for one message of the thread."""
+
+    facebook: str
+    headline: str | None
+    sms: str
+    subject: str
+    email: str
+
+
+def render_all(practices: list[BenchPractice], status: IncidentStatus, seq: int, text: str) -> list[Texts]:
+    heading = UpdateHeading("INC-1", TITLE, seq, status)
+    out = []
+    for i, p in enumerate(practices):
+        practice = Practice(
+            ods=p.ods, name=f"Bench Practice {i}", placeholders={"alt_phone": "0113 496 0000"}
+        )
+        r = render_for_practice(heading, ChannelTexts.same_everywhere(text), practice)
+        fb, email = r[ChannelKind.FACEBOOK], r[ChannelKind.EMAIL]
+        out.append(Texts(fb.body, fb.headline, r[ChannelKind.SMS].body, email.subject or TITLE, email.body))
+    return out
+
+
+class BareSender:
+    """One request per message under a per-provider semaphore; SMTP over a pool of sessions."""
+
+    def __init__(self, spec: ClientSpec, session: aiohttp.ClientSession) -> None:
+        self._spec, self._session = spec, session
+        self._graph = asyncio.Semaphore(spec.concurrency.graph)
+        self._notify = asyncio.Semaphore(spec.concurrency.notify)
+        self._smtp: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+        for _ in range(spec.concurrency.smtp):
+            self._smtp.put_nowait(aiosmtplib.SMTP(hostname="127.0.0.1", port=spec.smtp_port, start_tls=False))
+        self.delivered = self.failed = 0
+
+    async def graph(self, path: str, message: str, *, counted: bool = True) -> str | None:
+        url = f"{self._spec.graph_url}/{GRAPH_VERSION}/{path}"
+        async with (
+            self._graph,
+            self._session.post(url, data={"message": message, "access_token": PAGE_TOKEN}) as r,
+        ):
+            body = await r.json()
+        post_id = body.get("id") if r.status == 200 else None
+        return self._count(r.status == 200, post_id) if counted else post_id
+
+    async def sms(self, number: str, body: str, reference: str) -> None:
+        token = jwt.encode({"iss": FAKE_SERVICE_ID, "iat": int(time.time())}, FAKE_SECRET, algorithm="HS256")
+        payload = {
+            "phone_number": number,
+            "template_id": NOTIFY_SMS_TEMPLATE,
+            "personalisation": {"body": body},
+            "reference": reference,
+        }
+        async with (
+            self._notify,
+            self._session.post(
+                f"{self._spec.notify_url}/v2/notifications/sms",
+                json=payload,
+                headers={"Authorization": f"Bearer {token}"},
+            ) as r,
+        ):
+            await r.read()
+        self._count(r.status == 201, None)
+
+    async def email(self, to: str, subject: str, body: str, message_id: str, replies_to: str | None) -> None:
+        mail = MIMEText(body, "plain", "utf-8")
+        mail["Message-ID"], mail["Date"], mail["Subject"] = message_id, formatdate(), subject
+        mail["From"], mail["To"] = FROM, to
+        if replies_to:
+            mail["In-Reply-To"] = mail["References"] = replies_to
+        session = await self._smtp.get()
+        try:
+            if not session.is_connected:
+                await session.connect()
+            await session.send_message(mail, sender=FROM, recipients=[to])
+            self._count(True, None)
+        except aiosmtplib.SMTPException:
+            self._count(False, None)
+        finally:
+            self._smtp.put_nowait(session)
+
+    def _count(self, ok: bool, value: str | None) -> str | None:
+        if ok:
+            self.delivered += 1
+        else:
+            self.failed += 1
+        return value
+
+    async def close(self) -> None:
+        while not self._smtp.empty():
+            session = self._smtp.get_nowait()
+            if session.is_connected:
+                await session.quit()
+
+
+def opening_jobs(
+    sender: BareSender,
+    practices: list[BenchPractice],
+    texts: list[Texts],
+    posts: dict[str, str],
+    texts_only: bool,
+) -> list[Awaitable[object]]:
+    jobs: list[Awaitable[object]] = []
+    for i, (p, t) in enumerate(zip(practices, texts, strict=True)):
+        if not texts_only:
+            jobs.append(_remember_post(sender, p.page_id, t.facebook, posts))
+            jobs += [
+                sender.email(e, t.subject, t.email, f"<inc-1.0.{i}.{k}@bench.invalid>", None)
+                for k, e in enumerate(p.emails)
+            ]
+        jobs += [sender.sms(m, t.sms, f"INC-1:0:{i}:{k}") for k, m in enumerate(p.mobiles)]
+    return jobs
+
+
+async def _remember_post(sender: BareSender, page_id: str, text: str, posts: dict[str, str]) -> None:
+    post_id = await sender.graph(f"{page_id}/feed", text)
+    if post_id is not None:
+        posts[page_id] = post_id
+
+
+def update_jobs(
+    sender: BareSender,
+    practices: list[BenchPractice],
+    texts: list[Texts],
+    opening: list[Texts],
+    posts: dict[str, str],
+) -> list[Awaitable[object]]:
+    jobs: list[Awaitable[object]] = []
+    for i, (p, t, first) in enumerate(zip(practices, texts, opening, strict=True)):
+        post_id = posts[p.page_id]
+        edited = f"{t.headline}\n{first.facebook.partition(chr(10))[2]}"
+        jobs.append(_edit_then_comment(sender, post_id, edited, t.facebook))
+        jobs += [sender.sms(m, t.sms, f"INC-1:1:{i}:{k}") for k, m in enumerate(p.mobiles)]
+        jobs += [
+            sender.email(
+                e, t.subject, t.email, f"<inc-1.1.{i}.{k}@bench.invalid>", f"<inc-1.0.{i}.{k}@bench.invalid>"
+            )
+            for k, e in enumerate(p.emails)
+        ]
+    return jobs
+
+
+async def _edit_then_comment(sender: BareSender, post_id: str, edited: str, comment: str) -> None:
+    await sender.graph(post_id, edited, counted=False)  # half of one delivery: the comment counts it
+    await sender.graph(f"{post_id}/comments", comment)
+
+
+async def run(spec: ClientSpec) -> ClientResult:
+    practices = bench_practices(spec.practices)
+    opening = render_all(practices, IncidentStatus.INVESTIGATING, 0, OPENING_TEXT)
+    update = render_all(practices, IncidentStatus.IDENTIFIED, 1, UPDATE_TEXT)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        sender, posts, monitor = BareSender(spec, session), dict[str, str](), LoopStallMonitor()
+        monitor.start()
+        cpu_before, trigger = cpu_seconds(), time.time()
+        await asyncio.gather(*opening_jobs(sender, practices, opening, posts, spec.texts_only))
+        opening_done = time.time()
+        if not spec.texts_only:
+            await asyncio.gather(*update_jobs(sender, practices, update, opening, posts))
+        finished = time.time()
+        cpu = cpu_seconds() - cpu_before
+        await monitor.stop()
+        await sender.close()
+    return ClientResult(
+        trigger=trigger,
+        written=trigger,
+        update_posted=None if spec.texts_only else opening_done,
+        opening_done=opening_done,
+        finished=finished,
+        cpu_seconds=cpu,
+        peak_rss_mb=peak_rss_mb(),
+        max_stall_ms=monitor.max_stall * 1000,
+        stall_at=monitor.stall_at - trigger if monitor.stall_at else 0.0,
+        delivered=sender.delivered,
+        failed=sender.failed,
+    )
+
+
+def main() -> None:
+    spec_path, result_path = (Path(arg) for arg in sys.argv[1:3])
+    asyncio.run(run(ClientSpec.load(spec_path))).save(result_path)
+
+
+if __name__ == "__main__":
+    main()
