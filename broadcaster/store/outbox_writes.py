@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,8 +23,12 @@ from broadcaster.store.records import (
 from broadcaster.store.schema import audit_events, deliveries, incidents, updates
 
 # Given the incident reference, render every delivery. Called inside the transaction: rendering
-# is pure CPU, so no network call ever happens while the transaction is open.
+# is pure CPU, so no network call ever happens while the transaction is open. It runs in a worker
+# thread (it must be thread-safe): thousands of practices take a second or two, and meanwhile
+# the event loop keeps the dispatcher sending and the API answering.
 Planner = Callable[[str, int], list[PlannedDelivery]]
+# Rows per INSERT: the loop gets a turn between chunks instead of one long executemany.
+_INSERT_CHUNK = 1000
 
 
 async def open_incident(
@@ -144,18 +151,37 @@ async def _write_update(
         )
     )
     update_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
-    planned = plan(incident_ref(incident_id), seq)
+    shape = _RowShape(incident_id, update_id, seq, new.status, now, now + deadline_seconds)
+    rows = await asyncio.to_thread(_delivery_rows, plan, shape, busy_threads)
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        await conn.execute(insert(deliveries), rows[start : start + _INSERT_CHUNK])
+    return StoredUpdate(incident_id=incident_id, update_id=update_id, seq=seq, deliveries=len(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class _RowShape:
+    """What every delivery row of one update shares."""
+
+    incident_id: int
+    update_id: int
+    seq: int
+    status: IncidentStatus
+    now: float
+    deadline_at: float
+
+
+def _delivery_rows(plan: Planner, shape: _RowShape, busy_threads: set[str]) -> list[dict[str, Any]]:
     rows = []
-    for item in planned:
+    for item in plan(incident_ref(shape.incident_id), shape.seq):
         ep = item.endpoint
-        thread_key = f"{incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
+        thread_key = f"{shape.incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
         state = DeliveryState.BLOCKED if thread_key in busy_threads else DeliveryState.PENDING
         rows.append(
             {
-                "update_id": update_id,
-                "incident_id": incident_id,
-                "seq": seq,
-                "update_status": new.status.value,
+                "update_id": shape.update_id,
+                "incident_id": shape.incident_id,
+                "seq": shape.seq,
+                "update_status": shape.status.value,
                 "practice": ep.practice,
                 "channel": ep.channel.value,
                 "recipient": ep.recipient,
@@ -166,16 +192,14 @@ async def _write_update(
                 "state": state.value,
                 "needs_reconcile": False,
                 "attempts": 0,
-                "next_attempt_at": now,
-                "deadline_at": now + deadline_seconds,
+                "next_attempt_at": shape.now,
+                "deadline_at": shape.deadline_at,
                 "is_thread_root": False,
-                "created_at": now,
-                "updated_at": now,
+                "created_at": shape.now,
+                "updated_at": shape.now,
             }
         )
-    if rows:
-        await conn.execute(insert(deliveries), rows)
-    return StoredUpdate(incident_id=incident_id, update_id=update_id, seq=seq, deliveries=len(rows))
+    return rows
 
 
 async def _audit(
