@@ -70,7 +70,10 @@ class Dispatcher:
             route: _RouteState(channel, concurrency[route], asyncio.Semaphore(concurrency[route]))
             for route, channel in channels.items()
         }
-        self.writer = ResultWriter(engine=engine, on_released=self.wake, clock=clock)
+        self._store_writes = store_write_queue(engine)
+        self.writer = ResultWriter(
+            engine=engine, on_released=self.wake, clock=clock, write_queue=self._store_writes
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
@@ -103,7 +106,8 @@ class Dispatcher:
 
     async def _finish_in_flight(self) -> None:
         unstarted = [i for s in self._routes.values() for i in s.unstarted]
-        await release_claims(self._engine, unstarted, owner=self._owner, now=self._clock())
+        async with self._store_writes:
+            await release_claims(self._engine, unstarted, owner=self._owner, now=self._clock())
         for task in list(self._tasks):
             if task.get_name() in {f"delivery:{i}" for i in unstarted}:
                 task.cancel()
@@ -119,14 +123,15 @@ class Dispatcher:
             state.wake.clear()
             room = capacity - len(state.in_hand)
             if room >= max(1, state.concurrency // 2) or (room > 0 and not state.in_hand):
-                claimed = await claim_due(
-                    self._engine,
-                    route=route,
-                    limit=room,
-                    owner=self._owner,
-                    lease_seconds=self._settings.lease_seconds,
-                    now=self._clock(),
-                )
+                async with self._store_writes:
+                    claimed = await claim_due(
+                        self._engine,
+                        route=route,
+                        limit=room,
+                        owner=self._owner,
+                        lease_seconds=self._settings.lease_seconds,
+                        now=self._clock(),
+                    )
                 if claimed:
                     await self._start(state, claimed)
                     continue
@@ -220,9 +225,21 @@ class Dispatcher:
     async def _maintenance_loop(self) -> None:
         interval = max(self._settings.lease_seconds / 4, 1.0)
         while True:
-            if await recover_expired_leases(self._engine, now=self._clock()):
+            async with self._store_writes:
+                recovered = await recover_expired_leases(self._engine, now=self._clock())
+            if recovered:
                 self.wake()
             await asyncio.sleep(interval)
+
+
+def store_write_queue(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[object]:
+    """Where this process's outbox writes (claims, results) wait their turn.
+
+    SQLite takes one writer at a time and makes the others sleep and retry in growing steps
+    (busy_timeout): at hundreds of results a second a claim took 35 ms on average (110 ms at
+    p95), and 10 ms (46 ms) queued here instead. PostgreSQL locks rows: no queue is needed.
+    """
+    return asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
 
 def _message_for(item: ClaimedDelivery, thread: ThreadContext) -> OutgoingMessage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 
@@ -25,7 +26,9 @@ class ResultWriter:
         flush_seconds: float = 0.05,
         max_batch: int = 500,
         clock: Callable[[], float] = time.time,
+        write_queue: contextlib.AbstractAsyncContextManager[object] | None = None,
     ) -> None:
+        self._write_queue = write_queue or contextlib.nullcontext()
         self._engine = engine
         self._on_released = on_released
         self._flush_seconds = flush_seconds
@@ -58,7 +61,8 @@ class ResultWriter:
                 self._pending[: self._max_batch],
                 self._pending[self._max_batch :],
             )
-            released = await record_outcomes(self._engine, batch, now=self._clock())
+            async with self._write_queue:
+                released = await record_outcomes(self._engine, batch, now=self._clock())
             for listener in self._listeners:
                 listener(batch)
             if released or any(not o.state.is_final for o in batch):
