@@ -8,6 +8,7 @@ deliveries; nothing is sent from here (the dispatcher does that).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ class IncidentService:
         return self._plan(request.audience.select(self._directory), heading, request.content, channels)
 
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
-        plan = self._plan_opening(request, PREVIEW_REF, 0)  # refuse now, before the transaction
+        # Refuse now, before the transaction; rendering thousands of practices is CPU work, so it
+        # runs in a worker thread while the event loop keeps the dispatcher and the API going.
+        plan = await asyncio.to_thread(self._plan_opening, request, PREVIEW_REF, 0)
         return await open_incident(
             self._require_engine(),
             incident=NewIncident(
@@ -160,7 +163,9 @@ class IncidentService:
 
     async def post_update(self, incident_id: int, request: UpdateRequest, *, actor: Actor) -> StoredUpdate:
         incident = await self.incident(incident_id)
-        plan = self._plan_update(incident, request, incident.record.ref, len(incident.updates))
+        plan = await asyncio.to_thread(
+            self._plan_update, incident, request, incident.record.ref, len(incident.updates)
+        )
         return await append_update(
             self._require_engine(),
             incident_id=incident_id,
