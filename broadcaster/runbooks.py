@@ -52,6 +52,7 @@ class _Strict(BaseModel):
 class FieldSpec(_Strict):
     prompt: Text
     example: Text  # also what `runbooks check` renders with, so make it realistically long
+    default: Text | None = None  # used when the sender gives no value; without one, a value is required
 
 
 class StatusTexts(_Strict):
@@ -151,8 +152,9 @@ class Runbook:
         return FileProblem(self.path, self.document.line_of(loc), dotted(loc), message)
 
     def _values_for(self, status: IncidentStatus | None, given: Mapping[str, str]) -> dict[str, str]:
-        values = {name: value.strip() for name, value in given.items()}
-        unknown = sorted(name for name in values if name not in self.spec.fields)
+        defaults = {name: spec.default for name, spec in self.spec.fields.items() if spec.default}
+        values = {**defaults, **{name: value.strip() for name, value in given.items() if value.strip()}}
+        unknown = sorted(name for name in given if name not in self.spec.fields)
         missing = {name: self.spec.fields[name] for name in self.fields_used(status) if not values.get(name)}
         if missing or unknown:
             raise MissingFieldValues(self.name, missing, unknown)

@@ -170,6 +170,20 @@ def test_missing_field_value_is_refused_with_its_prompt(tmp_path: Path) -> None:
     assert 'next_update="..."  When is the next update? (for example: 2pm)' in str(caught.value)
 
 
+def test_a_field_with_a_default_need_not_be_given_but_can_be(tmp_path: Path) -> None:
+    """A default fills the blank when the sender gives nothing; a given value wins."""
+    text = VALID.replace("example: 2pm}", "example: 2pm, default: the end of today}")
+    runbook = load_runbook(write_runbook(tmp_path, text))
+    assert (
+        "Next update by the end of today."
+        in runbook.texts_for(IncidentStatus.INVESTIGATING, {"area": "Leeds"}).facebook
+    )
+    assert (
+        "Next update by 4pm."
+        in runbook.texts_for(IncidentStatus.INVESTIGATING, {"area": "Leeds", "next_update": "4pm"}).facebook
+    )
+
+
 def test_a_status_that_does_not_use_a_field_does_not_ask_for_it(tmp_path: Path) -> None:
     """Closing an incident does not ask when the next update is."""
     runbook = load_runbook(write_runbook(tmp_path, VALID))

@@ -25,8 +25,9 @@ def runbooks(click_ctx: click.Context) -> None:
         console.print(f"[bold]{name}[/]  ({spec.severity.value})  {spec.title}")
         console.print(f"  {spec.summary}", highlight=False)
         for field_name, field in spec.fields.items():
+            default = f"; default: {field.default}" if field.default else ""
             console.print(
-                f"  --field {field_name}=...  {field.prompt} (e.g. {field.example})", highlight=False
+                f"  --field {field_name}=...  {field.prompt} (e.g. {field.example}{default})", highlight=False
             )
     console.print(
         f"\n{len(ctx.runbooks)} runbooks in {ctx.runbooks_folder}. Preview one with "
