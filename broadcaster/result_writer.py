@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 
@@ -11,6 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.store.claims import RecordedOutcome, record_outcomes
+from broadcaster.store.write_queue import write_queue
 
 log = structlog.get_logger(__name__)
 
@@ -26,9 +26,8 @@ class ResultWriter:
         flush_seconds: float = 0.05,
         max_batch: int = 500,
         clock: Callable[[], float] = time.time,
-        write_queue: contextlib.AbstractAsyncContextManager[object] | None = None,
     ) -> None:
-        self._write_queue = write_queue or contextlib.nullcontext()
+        self._write_queue = write_queue(engine)
         self._engine = engine
         self._on_released = on_released
         self._flush_seconds = flush_seconds

@@ -21,6 +21,7 @@ from broadcaster.store.records import (
     incident_ref,
 )
 from broadcaster.store.schema import audit_events, deliveries, incidents, updates
+from broadcaster.store.write_queue import write_queue
 
 # Given the incident reference, render every delivery. Called inside the transaction: rendering
 # is pure CPU, so no network call ever happens while the transaction is open. It runs in a worker
@@ -41,7 +42,7 @@ async def open_incident(
     now: float,
     deadline_seconds: float,
 ) -> StoredUpdate:
-    async with engine.begin() as conn:
+    async with write_queue(engine), engine.begin() as conn:
         result = await conn.execute(
             insert(incidents).values(
                 title=incident.title,
@@ -82,7 +83,7 @@ async def append_update(
     fields: dict[str, str] | None = None,
 ) -> StoredUpdate:
     """Add the next update to an incident; `fields` replaces its runbook values if given."""
-    async with engine.begin() as conn:
+    async with write_queue(engine), engine.begin() as conn:
         found = await conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id))
         if found.first() is None:
             raise UnknownIncident(
