@@ -3,7 +3,8 @@
     python -m bench.bare_client SPEC.json RESULT.json
 
 Same texts (our renderer runs before the clock starts), same providers, same requests in flight
-per provider as our dispatcher; no store, no retries, no logging, no classification.
+per provider as our dispatcher (that many workers each, taking messages in order); no store, no
+retries, no logging, no classification.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from email.mime.text import MIMEText
 from email.utils import formatdate
@@ -57,13 +58,14 @@ def render_all(practices: list[BenchPractice], status: IncidentStatus, seq: int,
     return out
 
 
+Jobs = dict[str, list[Awaitable[object]]]  # per provider: "graph", "notify", "smtp"
+
+
 class BareSender:
-    """One request per message under a per-provider semaphore; SMTP over a pool of sessions."""
+    """One request per message; SMTP over a pool of long-lived sessions."""
 
     def __init__(self, spec: ClientSpec, session: aiohttp.ClientSession) -> None:
         self._spec, self._session = spec, session
-        self._graph = asyncio.Semaphore(spec.concurrency.graph)
-        self._notify = asyncio.Semaphore(spec.concurrency.notify)
         self._smtp: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
         for _ in range(spec.concurrency.smtp):
             self._smtp.put_nowait(aiosmtplib.SMTP(hostname="127.0.0.1", port=spec.smtp_port, start_tls=False))
@@ -71,10 +73,7 @@ class BareSender:
 
     async def graph(self, path: str, message: str, *, counted: bool = True) -> str | None:
         url = f"{self._spec.graph_url}/{GRAPH_VERSION}/{path}"
-        async with (
-            self._graph,
-            self._session.post(url, data={"message": message, "access_token": PAGE_TOKEN}) as r,
-        ):
+        async with self._session.post(url, data={"message": message, "access_token": PAGE_TOKEN}) as r:
             body = await r.json()
         post_id = body.get("id") if r.status == 200 else None
         return self._count(r.status == 200, post_id) if counted else post_id
@@ -87,14 +86,8 @@ class BareSender:
             "personalisation": {"body": body},
             "reference": reference,
         }
-        async with (
-            self._notify,
-            self._session.post(
-                f"{self._spec.notify_url}/v2/notifications/sms",
-                json=payload,
-                headers={"Authorization": f"Bearer {token}"},
-            ) as r,
-        ):
+        url, auth = f"{self._spec.notify_url}/v2/notifications/sms", {"Authorization": f"Bearer {token}"}
+        async with self._session.post(url, json=payload, headers=auth) as r:
             await r.read()
         self._count(r.status == 201, None)
 
@@ -135,16 +128,16 @@ def opening_jobs(
     texts: list[Texts],
     posts: dict[str, str],
     texts_only: bool,
-) -> list[Awaitable[object]]:
-    jobs: list[Awaitable[object]] = []
+) -> Jobs:
+    jobs: Jobs = {"graph": [], "notify": [], "smtp": []}
     for i, (p, t) in enumerate(zip(practices, texts, strict=True)):
         if not texts_only:
-            jobs.append(_remember_post(sender, p.page_id, t.facebook, posts))
-            jobs += [
+            jobs["graph"].append(_remember_post(sender, p.page_id, t.facebook, posts))
+            jobs["smtp"] += [
                 sender.email(e, t.subject, t.email, f"<inc-1.0.{i}.{k}@bench.invalid>", None)
                 for k, e in enumerate(p.emails)
             ]
-        jobs += [sender.sms(m, t.sms, f"INC-1:0:{i}:{k}") for k, m in enumerate(p.mobiles)]
+        jobs["notify"] += [sender.sms(m, t.sms, f"INC-1:0:{i}:{k}") for k, m in enumerate(p.mobiles)]
     return jobs
 
 
@@ -160,20 +153,37 @@ def update_jobs(
     texts: list[Texts],
     opening: list[Texts],
     posts: dict[str, str],
-) -> list[Awaitable[object]]:
-    jobs: list[Awaitable[object]] = []
+) -> Jobs:
+    jobs: Jobs = {"graph": [], "notify": [], "smtp": []}
     for i, (p, t, first) in enumerate(zip(practices, texts, opening, strict=True)):
-        post_id = posts[p.page_id]
         edited = f"{t.headline}\n{first.facebook.partition(chr(10))[2]}"
-        jobs.append(_edit_then_comment(sender, post_id, edited, t.facebook))
-        jobs += [sender.sms(m, t.sms, f"INC-1:1:{i}:{k}") for k, m in enumerate(p.mobiles)]
-        jobs += [
+        jobs["graph"].append(_edit_then_comment(sender, posts[p.page_id], edited, t.facebook))
+        jobs["notify"] += [sender.sms(m, t.sms, f"INC-1:1:{i}:{k}") for k, m in enumerate(p.mobiles)]
+        jobs["smtp"] += [
             sender.email(
                 e, t.subject, t.email, f"<inc-1.1.{i}.{k}@bench.invalid>", f"<inc-1.0.{i}.{k}@bench.invalid>"
             )
             for k, e in enumerate(p.emails)
         ]
     return jobs
+
+
+async def send_all(jobs: Jobs, spec: ClientSpec) -> None:
+    """Each provider's messages in order, by as many workers as our dispatcher has in flight."""
+    c = spec.concurrency
+    await asyncio.gather(
+        _workers(jobs["graph"], c.graph), _workers(jobs["notify"], c.notify), _workers(jobs["smtp"], c.smtp)
+    )
+
+
+async def _workers(jobs: Iterable[Awaitable[object]], count: int) -> None:
+    queue = iter(jobs)
+
+    async def worker() -> None:
+        for job in queue:  # shared: each worker takes the next message when it is free
+            await job
+
+    await asyncio.gather(*(worker() for _ in range(count)))
 
 
 async def _edit_then_comment(sender: BareSender, post_id: str, edited: str, comment: str) -> None:
@@ -189,10 +199,10 @@ async def run(spec: ClientSpec) -> ClientResult:
         sender, posts, monitor = BareSender(spec, session), dict[str, str](), LoopStallMonitor()
         monitor.start()
         cpu_before, trigger = cpu_seconds(), time.time()
-        await asyncio.gather(*opening_jobs(sender, practices, opening, posts, spec.texts_only))
+        await send_all(opening_jobs(sender, practices, opening, posts, spec.texts_only), spec)
         opening_done = time.time()
         if not spec.texts_only:
-            await asyncio.gather(*update_jobs(sender, practices, update, opening, posts))
+            await send_all(update_jobs(sender, practices, update, opening, posts), spec)
         finished = time.time()
         cpu = cpu_seconds() - cpu_before
         await monitor.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bench.outbox_stats import Retries
 from bench.scenario import PER_PRACTICE, UPDATE_MARK, Scenario
 from bench.simulators import Collected
 
@@ -27,6 +28,7 @@ class ClientUsage:
     peak_rss_mb: float | None = None
     max_stall_ms: float | None = None
     failed: int = 0
+    retries: Retries | None = None  # ours only: from its outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class RunFigures:
     failed: int  # messages the client gave up on
     faults: int  # faults the fakes injected
     refused_429: int  # Notify's rate-limit refusals
+    max_attempts: int | None  # ours: the most attempts any opening delivery needed
+    slowest_two_retries_s: float | None  # ours: trigger -> the slowest delivery retried at most twice
     fakes_cpu: float  # the busiest fake's CPU share while the client ran (1.0 = one core)
     curve: tuple[float, ...]  # opening acceptances, seconds after the trigger, sorted
 
@@ -118,6 +122,8 @@ def run_figures(scenario: Scenario, client: str, collected: Collected, usage: Cl
         failed=usage.failed,
         faults=sum(collected.injected.values()),
         refused_429=collected.refusals.get("429", 0),
+        max_attempts=usage.retries.max_attempts if usage.retries else None,
+        slowest_two_retries_s=usage.retries.slowest_within_allowed if usage.retries else None,
         fakes_cpu=max(collected.cpu_seconds.values(), default=0.0) / window,
         curve=tuple(offsets),
     )

@@ -32,6 +32,8 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("missing", "missing", 0),
     ("faults", "faults", 0),
     ("429s", "refused_429", 0),
+    ("max attempts", "max_attempts", 0),
+    ("<=2 retries p100 s", "slowest_two_retries_s", 2),
     ("fakes CPU", "fakes_cpu", 2),
 )
 NOTIFY_ALLOWED_PER_SECOND = 3000 / 60

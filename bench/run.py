@@ -9,101 +9,22 @@ bench/RESULTS.md and docs/fanout.png (see bench/README.md for what each figure m
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 
 from bench.apprise_cli import run_apprise
-from bench.client_spec import ClientResult, ClientSpec, Concurrency
+from bench.client_spec import ClientResult, ClientSpec
+from bench.config import APPRISE_MAX, CLIENT_MODULES, LARGE, NO_LIMIT, NOTIFY_LIMIT, BenchConfig, parse_args
 from bench.figures import ClientUsage, RunFigures, run_figures
-from bench.report import (
-    APPRISE,
-    BARE,
-    OURS,
-    Summary,
-    machine_description,
-    markdown_table,
-    ratio_lines,
-    summarise,
-)
+from bench.outbox_stats import opening_retries
+from bench.report import APPRISE, BARE, OURS
+from bench.results_page import load_runs, save_runs, write_results
 from bench.scenario import Scenario, write_directory
 from bench.simulators import REPO_ROOT, FakeOptions, RunningFakes, running_fakes
-from bench.targets import check_targets, verdict_lines
-
-LARGE = 6500  # all of England: fewer runs, an update during the broadcast, no apprise
-APPRISE_MAX = 1000  # the apprise CLI takes minutes beyond this at 100 ms latency
-NOTIFY_LIMIT = 3000  # Notify's real per-key limit, requests per minute
-NO_LIMIT = 1_000_000  # our pacer's rate when the fake has no limit: effectively off
-CLIENT_MODULES = {OURS: "bench.ours", BARE: "bench.bare_client"}
-DEFAULT_IN_FLIGHT = Concurrency()
-
-
-@dataclass(frozen=True, slots=True)
-class BenchConfig:
-    sizes: tuple[int, ...]
-    runs: int
-    large_runs: int
-    faults: bool
-    apprise: bool
-    rate_limit_practices: int  # 0: skip; texts = 2 per practice, at 50 a second
-    latency: float
-    jitter: float
-    concurrency: Concurrency
-    workdir: Path
-    results: Path
-    plot: Path
-
-
-def parse_args(argv: list[str] | None) -> tuple[BenchConfig, str]:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.run", description=__doc__.splitlines()[0] if __doc__ else None
-    )
-    p.add_argument("--quick", action="store_true", help="one run each of 50 and 1000; no rate-limit run")
-    p.add_argument("--runs", type=int, default=3, help="runs per scenario (median reported); default 3")
-    p.add_argument("--large-runs", type=int, default=2, help=f"runs of the {LARGE}-practice scenarios")
-    p.add_argument("--scenarios", default=f"50,1000,{LARGE}", help="practice counts, comma-separated")
-    p.add_argument("--no-faults", action="store_true", help="skip the 10%% transient / 2%% throttled runs")
-    p.add_argument("--no-apprise", action="store_true", help="skip the apprise CLI comparison")
-    p.add_argument(
-        "--rate-limit-practices", type=int, default=3000, help="0 skips; 3000 = 6,000 texts, 2 min"
-    )
-    p.add_argument("--latency", type=float, default=0.1, help="seconds per request at every fake")
-    p.add_argument("--jitter", type=float, default=0.02, help="extra random 0..N seconds per request")
-    p.add_argument("--graph", type=int, default=DEFAULT_IN_FLIGHT.graph, help="Graph requests in flight")
-    p.add_argument("--notify", type=int, default=DEFAULT_IN_FLIGHT.notify, help="Notify requests in flight")
-    p.add_argument("--smtp", type=int, default=DEFAULT_IN_FLIGHT.smtp, help="SMTP sessions")
-    p.add_argument("--workdir", type=Path, help="keep run files here (default: a new temporary folder)")
-    p.add_argument("--results", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md")
-    p.add_argument("--plot", type=Path, default=REPO_ROOT / "docs" / "fanout.png")
-    a = p.parse_args(argv)
-    quick = a.quick
-    config = BenchConfig(
-        sizes=(50, 1000) if quick and a.scenarios == p.get_default("scenarios") else _sizes(a.scenarios),
-        runs=1 if quick else a.runs,
-        large_runs=1 if quick else a.large_runs,
-        faults=not a.no_faults,
-        apprise=not a.no_apprise,
-        rate_limit_practices=0 if quick else a.rate_limit_practices,
-        latency=a.latency,
-        jitter=a.jitter,
-        concurrency=Concurrency(graph=a.graph, notify=a.notify, smtp=a.smtp),
-        workdir=a.workdir or Path(tempfile.mkdtemp(prefix="bench-")),
-        results=a.results,
-        plot=a.plot,
-    )
-    return config, " ".join([".venv/bin/python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
-
-
-def _sizes(text: str) -> tuple[int, ...]:
-    return tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
 
 
 def planned_runs(config: BenchConfig) -> list[tuple[Scenario, str, int]]:
@@ -196,66 +117,15 @@ def _run_client(
         peak_rss_mb=r.peak_rss_mb,
         max_stall_ms=r.max_stall_ms,
         failed=r.failed,
+        retries=opening_retries(run_dir / "ours.db", r.trigger) if client == OURS else None,
     )
-
-
-def write_results(config: BenchConfig, command: str, runs: list[RunFigures]) -> str:
-    summaries = sorted(summarise(runs), key=lambda s: (_order(s.scenario), s.client))
-    rate_limit = next((s.scenario for s in summaries if "rate-limited" in s.scenario), "")
-    verdicts = check_targets(summaries, config.sizes, rate_limit)
-    plot = _draw(summaries, [str(s) for s in config.sizes if s >= 1000] or [str(config.sizes[0])], config)
-    c = config.concurrency
-    text = "\n".join(
-        [
-            "# Fan-out benchmark: latest results",
-            "",
-            f"`{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-            f"runs per scenario: {config.runs} ({config.large_runs} at {LARGE} practices); medians.",
-            "",
-            f"- Machine: {machine_description()}",
-            f"- Fakes: {config.latency * 1000:.0f} ms + 0-{config.jitter * 1000:.0f} ms jitter per request, "
-            "each fake in its own process",
-            f"- In flight, ours and the bare client alike: Graph {c.graph}, Notify {c.notify}, "
-            f"SMTP {c.smtp} sessions",
-            "- Faults: 10% transient, 2% throttled (Graph hint 1 s), at every fake",
-            "",
-            markdown_table(summaries),
-            "",
-            "## Ratios",
-            "",
-            *ratio_lines(summaries, config.sizes),
-            "",
-            "## Targets",
-            "",
-            "| target | measured | |",
-            "|---|---|---|",
-            *verdict_lines(verdicts),
-            "",
-            plot,
-            "",
-        ]
-    )
-    config.results.parent.mkdir(parents=True, exist_ok=True)
-    config.results.write_text(text, encoding="utf-8")
-    (config.workdir / "runs.json").write_text(json.dumps([asdict(r) for r in runs]), encoding="utf-8")
-    return text
-
-
-def _draw(summaries: list[Summary], panels: list[str], config: BenchConfig) -> str:
-    if importlib.util.find_spec("matplotlib") is None:
-        return "(No plot: matplotlib is not installed; `pip install matplotlib` and run again.)"
-    from bench.plot import plot_fanout  # noqa: PLC0415 - only the plot needs matplotlib, an optional extra
-
-    plot_fanout(summaries, panels, config.plot)
-    return f"![messages accepted over time]({os.path.relpath(config.plot, config.results.parent)})"
-
-
-def _order(scenario: str) -> tuple[int, str]:
-    return int(scenario.split(maxsplit=1)[0]), scenario
 
 
 def main(argv: list[str] | None = None) -> None:
     config, command = parse_args(argv)
+    if config.report_only is not None:
+        print(write_results(config, command, load_runs(config.report_only)))
+        return
     plan = planned_runs(config)
     print(f"{len(plan)} runs; files in {config.workdir}", file=sys.stderr)
     runs = []
@@ -268,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
             f"first request {figures.first_request_ms:.0f} ms ({time.monotonic() - started:.0f} s)",
             file=sys.stderr,
         )
+    save_runs(runs, config.workdir / "runs.json")
     print(write_results(config, command, runs))
 
 

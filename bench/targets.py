@@ -82,14 +82,17 @@ def check_targets(
 
 
 def _fault_verdicts(summaries: Sequence[Summary], sizes: Sequence[int]) -> list[Verdict]:
+    """All delivered once; the slowest delivery, and the slowest retried at most twice, against
+    the no-fault p100 plus the first two backoff steps. With 12% of attempts failing, about
+    0.2% of deliveries need a third retry (4 s more), so the first reading tends to miss."""
     allowance = first_two_backoff_steps(RetrySettings())
     out = []
     for size in sizes:
-        faulty, clean = f"{size} faults", str(size)
-        missing, dup = (
-            figure(summaries, faulty, OURS, "missing"),
-            figure(summaries, faulty, OURS, "duplicates"),
-        )
+
+        def f(name: str, scenario: str = f"{size} faults") -> float | None:
+            return figure(summaries, scenario, OURS, name)
+
+        missing, dup = f("missing"), f("duplicates")
         lost = None if missing is None or dup is None else missing + dup
         out.append(
             _verdict(
@@ -99,17 +102,22 @@ def _fault_verdicts(summaries: Sequence[Summary], sizes: Sequence[int]) -> list[
                 _le(lost, 0),
             )
         )
-        slow, base = figure(summaries, faulty, OURS, "p100_s"), figure(summaries, clean, OURS, "p100_s")
-        extra = slow - base if slow is not None and base is not None else None
-        out.append(
-            _verdict(
-                f"{size} with faults: slowest within the no-fault time + {allowance:g} s "
-                "(first two backoff steps)",
-                extra,
-                "+{:.2f} s",
-                _le(extra, allowance),
+        base, most = f("p100_s", str(size)), f("max_attempts")
+        for label, name in (
+            ("slowest delivery", "p100_s"),
+            ("slowest retried <= 2 times", "slowest_two_retries_s"),
+        ):
+            value = f(name)
+            extra = value - base if value is not None and base is not None else None
+            shown = "+{:.2f} s" + (f" (up to {most:.0f} attempts)" if most and name == "p100_s" else "")
+            out.append(
+                _verdict(
+                    f"{size} with faults: {label} within the no-fault p100 + {allowance:g} s",
+                    extra,
+                    shown,
+                    _le(extra, allowance),
+                )
             )
-        )
     return out
 
 
