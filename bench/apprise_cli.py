@@ -8,13 +8,15 @@ starts at submission), and we want them all delivered.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import resource
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.process_stats import peak_rss_mb
 from bench.scenario import OPENING_TEXT
 
 APPRISE = Path(sys.executable).parent / "apprise"
@@ -63,12 +65,18 @@ def run_apprise(workdir: Path, sink_port: int, endpoints: int) -> AppriseRun:
         *configs,
     ]
     with (workdir / "apprise.out").open("wb") as out:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_before = children.ru_utime + children.ru_stime
         trigger = time.time()
         # Our own virtualenv's apprise, with arguments we built.
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        # wait4, not wait: it also reports this one child's CPU time and peak memory.
-        _pid, status, usage = os.wait4(process.pid, 0)
+        peak = 0.0
+        while process.poll() is None:  # VmHWM only grows: the last reading is the peak, near enough
+            with contextlib.suppress(OSError):
+                peak = peak_rss_mb(process.pid)
+            time.sleep(0.05)
         finished = time.time()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    cpu = usage.ru_utime + usage.ru_stime
-    return AppriseRun(trigger, finished, process.returncode, cpu, usage.ru_maxrss / 1024)
+    # The finished child's CPU time; its ru_maxrss would include ours (see peak_rss_mb).
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    return AppriseRun(trigger, finished, process.returncode, cpu, peak)

@@ -34,7 +34,7 @@ class BenchConfig:
     workdir: Path
     results: Path
     plot: Path
-    report_only: Path | None = None  # re-render RESULTS.md and the plot from a saved runs.json
+    report_only: tuple[Path, ...] = ()  # re-render RESULTS.md and the plot from saved runs.json files
 
 
 def parse_args(argv: list[str] | None) -> tuple[BenchConfig, str]:
@@ -59,7 +59,7 @@ def parse_args(argv: list[str] | None) -> tuple[BenchConfig, str]:
     p.add_argument("--results", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md")
     p.add_argument("--plot", type=Path, default=REPO_ROOT / "docs" / "fanout.png")
     p.add_argument(
-        "--report-only", type=Path, metavar="RUNS_JSON", help="rewrite the results from a runs.json"
+        "--report-only", type=Path, nargs="+", metavar="RUNS_JSON", help="rewrite the results from saved runs"
     )
     a = p.parse_args(argv)
     quick = a.quick
@@ -76,7 +76,7 @@ def parse_args(argv: list[str] | None) -> tuple[BenchConfig, str]:
         workdir=a.workdir or Path(tempfile.mkdtemp(prefix="bench-")),
         results=a.results,
         plot=a.plot,
-        report_only=a.report_only,
+        report_only=tuple(a.report_only or ()),
     )
     return config, " ".join([".venv/bin/python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
 

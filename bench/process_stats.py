@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import resource
 import time
+from pathlib import Path
 
 
 def cpu_seconds() -> float:
@@ -13,8 +14,13 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """The process's own high-water RSS (VmHWM). Not ru_maxrss: Linux carries that over from the
+    parent across fork and exec, so every client would report at least the runner's size."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return 0.0
 
 
 class LoopStallMonitor:

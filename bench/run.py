@@ -123,8 +123,8 @@ def _run_client(
 
 def main(argv: list[str] | None = None) -> None:
     config, command = parse_args(argv)
-    if config.report_only is not None:
-        print(write_results(config, command, load_runs(config.report_only)))
+    if config.report_only:
+        print(write_results(config, command, [run for path in config.report_only for run in load_runs(path)]))
         return
     plan = planned_runs(config)
     print(f"{len(plan)} runs; files in {config.workdir}", file=sys.stderr)
