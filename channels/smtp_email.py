@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from email.message import EmailMessage
+from email.message import Message
 from typing import Literal
 
 import aiosmtplib
@@ -77,7 +77,7 @@ class SmtpEmailChannel:
             self._idle.put_nowait(session)
 
     async def _send_on(
-        self, session: aiosmtplib.SMTP, email: EmailMessage, message: OutgoingMessage
+        self, session: aiosmtplib.SMTP, email: Message, message: OutgoingMessage
     ) -> SendResult:
         try:
             if session.is_connected:
@@ -98,7 +98,7 @@ class SmtpEmailChannel:
             return self._classify(session, exc)
         return Delivered(provider_id=str(email["Message-ID"]))
 
-    async def _transmit(self, session: aiosmtplib.SMTP, email: EmailMessage, to: str) -> None:
+    async def _transmit(self, session: aiosmtplib.SMTP, email: Message, to: str) -> None:
         await session.send_message(email, sender=self._settings.from_address, recipients=[to])
 
     def _classify(self, session: aiosmtplib.SMTP, exc: Exception) -> SendResult:

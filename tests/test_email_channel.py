@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -90,7 +91,26 @@ def test_built_email_is_utf8_plain_text_from_the_configured_sender() -> None:
     assert str(email["From"]) == "ICB alerts <alerts@icb.nhs.uk>"
     assert email.get_content_type() == "text/plain"
     assert email.get_content_charset() == "utf-8"
-    assert email.get_content().strip() == "Update 0: phones are still down."
+    payload = email.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert payload.decode("utf-8").strip() == "Update 0: phones are still down."
+
+
+def test_non_ascii_subject_and_body_survive_the_wire_format() -> None:
+    """A Welsh subject and body are encoded for 7-bit SMTP and decode back unchanged."""
+    from email import message_from_bytes, policy  # noqa: PLC0415  # only this test parses
+
+    welsh = "Meddygfa Glan-yr-Afon: ffôn i lawr"
+    message = outgoing()
+    message = dataclasses.replace(
+        message, content=dataclasses.replace(message.content, subject=f"[INC-42] {welsh}", body=welsh)
+    )
+    raw = build_email(message, from_address="a@b.example", from_name="Gwasanaeth", message_id_domain="x")
+    wire = raw.as_bytes()
+    assert wire.isascii()
+    parsed = message_from_bytes(wire, policy=policy.default)
+    assert parsed["Subject"] == f"[INC-42] {welsh}"
+    assert parsed.get_content().strip() == welsh
 
 
 async def test_first_email_opens_the_thread_without_in_reply_to(
