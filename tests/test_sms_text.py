@@ -20,6 +20,7 @@ from broadcaster.sms_text import (
     ChangeKind,
     Replacement,
     SmsEncoding,
+    _normalise_each_character,
     count_segments,
     encoding_of,
     normalise_for_sms,
@@ -122,6 +123,14 @@ def test_changes_count_repeats_of_the_same_character() -> None:
     """Two identical curly apostrophes make one change with a count of two."""
     result = normalise_for_sms("it\u2019s the practice\u2019s")
     assert result.changes == (Replacement("\u2019", "'", 2, ChangeKind.CURLY_QUOTE),)
+
+
+@given(st.text(alphabet=sorted(GSM7_BASIC | GSM7_EXTENSION)))
+def test_plain_gsm7_text_takes_the_fast_path_to_the_same_result(text: str) -> None:
+    """Text already in GSM-7 is returned as it is, exactly as the character-by-character pass would."""
+    slow = _normalise_each_character(text)
+    assert (slow.text, slow.changes) == (text, ())
+    assert normalise_for_sms(text) == slow
 
 
 @given(st.text())
