@@ -10,6 +10,7 @@ Logs go to a file as JSON at info level, as in production.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from collections import Counter
@@ -86,6 +87,7 @@ def update_request(spec: ClientSpec, settings: Settings) -> UpdateRequest:
 
 async def run(spec: ClientSpec) -> ClientResult:
     directory = load_directory(Path(spec.directory))  # before the trigger: a server has it loaded
+    gc.freeze()  # as the CLI does after loading the directory
     settings = bench_settings(spec, directory)
     with (Path(spec.workdir) / "ours.log").open("w", encoding="utf-8") as log_file:
         configure_logging(log_format="json", level="info", secrets=settings.secret_values(), stream=log_file)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from email.message import Message
 from typing import Literal
@@ -60,6 +61,9 @@ class SmtpEmailChannel:
             use_tls=s.security == "tls",
             start_tls=s.security == "starttls",
             tls_context=tls,
+            # Otherwise aiosmtplib resolves this machine's FQDN (a blocking DNS lookup) for every
+            # new session's EHLO; the plain host name is enough for a relay.
+            local_hostname=socket.gethostname(),
         )
 
     async def send(self, message: OutgoingMessage) -> SendResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import getpass
 import socket
 from dataclasses import dataclass
@@ -36,7 +37,11 @@ class CliContext:
     @cached_property
     def directory(self) -> Directory:
         # Read before the event loop starts: file I/O never blocks the dispatcher.
-        return load_directory(self.settings.directory)
+        directory = load_directory(self.settings.directory)
+        # The directory lives as long as the process: keep its objects out of every later GC
+        # pass, which otherwise rescans them all and stalls the event loop (~100 ms at 6,500).
+        gc.freeze()
+        return directory
 
     @cached_property
     def runbooks_folder(self) -> Path:
