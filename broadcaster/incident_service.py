@@ -23,7 +23,13 @@ from broadcaster.message_content import MessageContent
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.preflight import check_endpoints_ready
 from broadcaster.preview import SendPreview, build_preview
-from broadcaster.render import PlannedDelivery, UpdateHeading, plan_deliveries
+from broadcaster.render import (
+    PROVISIONAL_REF,
+    PlannedDelivery,
+    UpdateHeading,
+    plan_deliveries,
+    with_reference,
+)
 from broadcaster.settings import Settings
 from broadcaster.sms_text import normalise_for_sms
 from broadcaster.store.outbox_writes import append_update, open_incident
@@ -111,7 +117,7 @@ class IncidentService:
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
         # Refuse now, before the transaction; rendering thousands of practices is CPU work, so it
         # runs in a worker thread while the event loop keeps the dispatcher and the API going.
-        plan = await asyncio.to_thread(self._plan_opening, request, PREVIEW_REF, 0)
+        plan = await asyncio.to_thread(self._plan_opening, request, PROVISIONAL_REF, 0)
         return await open_incident(
             self._require_engine(),
             incident=NewIncident(
@@ -129,7 +135,8 @@ class IncidentService:
                 channels=frozenset(p.endpoint.channel for p in plan.deliveries),
                 author=actor.name,
             ),
-            plan=lambda ref, seq: self._plan_opening(request, ref, seq).deliveries,
+            # Rendered once, above; only the reference the transaction assigns is filled in.
+            plan=lambda ref, _seq: with_reference(plan.deliveries, ref),
             audit=_audit_entry(
                 actor,
                 "incident_opened",
@@ -163,9 +170,8 @@ class IncidentService:
 
     async def post_update(self, incident_id: int, request: UpdateRequest, *, actor: Actor) -> StoredUpdate:
         incident = await self.incident(incident_id)
-        plan = await asyncio.to_thread(
-            self._plan_update, incident, request, incident.record.ref, len(incident.updates)
-        )
+        planned_seq = len(incident.updates)
+        plan = await asyncio.to_thread(self._plan_update, incident, request, incident.record.ref, planned_seq)
         return await append_update(
             self._require_engine(),
             incident_id=incident_id,
@@ -175,8 +181,13 @@ class IncidentService:
                 channels=frozenset(p.endpoint.channel for p in plan.deliveries),
                 author=actor.name,
             ),
-            # The final seq is fixed inside the transaction, in case two updates race.
-            plan=lambda ref, seq: self._plan_update(incident, request, ref, seq).deliveries,
+            # The final seq is fixed inside the transaction: only if another update got in first
+            # (a race between two senders) is it rendered again with the new number.
+            plan=lambda ref, seq: (
+                plan.deliveries
+                if seq == planned_seq
+                else self._plan_update(incident, request, ref, seq).deliveries
+            ),
             fields={**incident.record.fields, **request.fields},
             audit=_audit_entry(
                 actor, "update_posted", request.content, plan.findings, {"status": request.status.value}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -154,9 +155,31 @@ async def _write_update(
     update_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
     shape = _RowShape(incident_id, update_id, seq, new.status, now, now + deadline_seconds)
     rows = await asyncio.to_thread(_delivery_rows, plan, shape, busy_threads)
+    statement = _bulk_insert_sql(conn.dialect.paramstyle)
     for start in range(0, len(rows), _INSERT_CHUNK):
-        await conn.execute(insert(deliveries), rows[start : start + _INSERT_CHUNK])
+        await conn.exec_driver_sql(statement, rows[start : start + _INSERT_CHUNK])
     return StoredUpdate(incident_id=incident_id, update_id=update_id, seq=seq, deliveries=len(rows))
+
+
+# The bulk insert goes straight to the driver with ready-made tuples: SQLAlchemy's per-row
+# parameter processing cost ~20 us a row on the event loop thread (0.65 s for 32,500 rows).
+_DELIVERY_COLUMNS = (
+    "update_id", "incident_id", "seq", "update_status", "practice", "channel", "recipient", "route",
+    "credential_ref", "content", "thread_key", "state", "needs_reconcile", "attempts",
+    "next_attempt_at", "deadline_at", "is_thread_root", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _bulk_insert_sql(paramstyle: str) -> str:
+    if paramstyle == "qmark":
+        marks = ["?"] * len(_DELIVERY_COLUMNS)
+    elif paramstyle == "numeric_dollar":
+        marks = [f"${n}" for n in range(1, len(_DELIVERY_COLUMNS) + 1)]
+    else:
+        marks = ["%s"] * len(_DELIVERY_COLUMNS)
+    columns, values = ", ".join(_DELIVERY_COLUMNS), ", ".join(marks)
+    # Only our own constant table and column names: every value travels as a bound parameter.
+    return f"INSERT INTO {deliveries.name} ({columns}) VALUES ({values})"  # noqa: S608
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,35 +194,19 @@ class _RowShape:
     deadline_at: float
 
 
-def _delivery_rows(plan: Planner, shape: _RowShape, busy_threads: set[str]) -> list[dict[str, Any]]:
+def _delivery_rows(plan: Planner, shape: _RowShape, busy_threads: set[str]) -> list[tuple[Any, ...]]:
+    """One tuple per delivery, in _DELIVERY_COLUMNS order, built off the event loop."""
     rows = []
     for item in plan(incident_ref(shape.incident_id), shape.seq):
         ep = item.endpoint
         thread_key = f"{shape.incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
         state = DeliveryState.BLOCKED if thread_key in busy_threads else DeliveryState.PENDING
-        rows.append(
-            {
-                "update_id": shape.update_id,
-                "incident_id": shape.incident_id,
-                "seq": shape.seq,
-                "update_status": shape.status.value,
-                "practice": ep.practice,
-                "channel": ep.channel.value,
-                "recipient": ep.recipient,
-                "route": ep.route,
-                "credential_ref": ep.credential_ref,
-                "content": item.content.to_json(),
-                "thread_key": thread_key,
-                "state": state.value,
-                "needs_reconcile": False,
-                "attempts": 0,
-                "next_attempt_at": shape.now,
-                "deadline_at": shape.deadline_at,
-                "is_thread_root": False,
-                "created_at": shape.now,
-                "updated_at": shape.now,
-            }
-        )
+        rows.append((
+            shape.update_id, shape.incident_id, shape.seq, shape.status.value, ep.practice,
+            ep.channel.value, ep.recipient, ep.route, ep.credential_ref,
+            json.dumps(item.content.to_json()), thread_key, state.value, False, 0,
+            shape.now, shape.deadline_at, False, shape.now, shape.now,
+        ))  # fmt: skip
     return rows
 
 
