@@ -107,21 +107,30 @@ class Dispatcher:
         unstarted = [i for s in self._routes.values() for i in s.unstarted]
         async with self._store_writes:
             await release_claims(self._engine, unstarted, owner=self._owner, now=self._clock())
+        unstarted_names = {f"delivery:{i}" for i in unstarted}
         for task in list(self._tasks):
-            if task.get_name() in {f"delivery:{i}" for i in unstarted}:
+            if task.get_name() in unstarted_names:
                 task.cancel()
         if self._tasks:
             # In-flight sends finish (adapters time out on their own); a cancel here would turn
             # a clean result into an ambiguous one.
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def _capacity(self, state: _RouteState) -> int:
+        return state.concurrency + self._settings.prefetch_per_route
+
+    @staticmethod
+    def _claim_threshold(state: _RouteState) -> int:
+        """Claim when this many slots are free: in batches, not one query per finished send."""
+        return max(1, state.concurrency // 2)
+
     async def _route_loop(self, route: str) -> None:
         state = self._routes[route]
-        capacity = state.concurrency + self._settings.prefetch_per_route
+        capacity = self._capacity(state)
         while True:
             state.wake.clear()
             room = capacity - len(state.in_hand)
-            if room >= max(1, state.concurrency // 2) or (room > 0 and not state.in_hand):
+            if room >= self._claim_threshold(state) or (room > 0 and not state.in_hand):
                 async with self._store_writes:
                     claimed = await claim_due(
                         self._engine,
@@ -143,7 +152,8 @@ class Dispatcher:
             if due is not None:
                 timeout = min(timeout, max(due - self._clock(), 0.0))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(state.wake.wait(), timeout)
+            async with asyncio.timeout(timeout):  # no extra task per wait, unlike wait_for
+                await state.wake.wait()
 
     async def _start(self, state: _RouteState, claimed: list[ClaimedDelivery]) -> None:
         contexts = await thread_contexts(self._engine, claimed)
@@ -174,7 +184,9 @@ class Dispatcher:
                     self.writer.add(self._record(item, message, outcome))
         finally:
             state.in_hand.discard(item.id)
-            state.wake.set()
+            # Wake the route's loop only once enough slots are free to be worth a claim.
+            if self._capacity(state) - len(state.in_hand) >= self._claim_threshold(state):
+                state.wake.set()
 
     async def _attempt(self, channel: Channel, message: OutgoingMessage, item: ClaimedDelivery) -> SendResult:
         try:
@@ -252,7 +264,9 @@ def _message_for(item: ClaimedDelivery, thread: ThreadContext) -> OutgoingMessag
 def _log_decision(state: DeliveryState, outcome: SendResult, wait: float) -> None:
     match outcome:
         case Delivered(provider_id=provider_id):
-            log.info("delivery_sent", provider_id=provider_id)
+            # Debug, not info: one line per message is the outbox's job (`status --json`); at
+            # info level it cost a tenth of a broadcast's CPU. Retries and failures stay loud.
+            log.debug("delivery_sent", provider_id=provider_id)
         case Failed(reason=reason, needs_attention=attention):
             log.warning("delivery_failed", reason=reason, needs_attention=attention)
         case Retry(reason=reason, ambiguous=ambiguous) if state is DeliveryState.FAILED:

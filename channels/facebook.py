@@ -66,7 +66,7 @@ class FacebookPageChannel:
                 return edited
             if not edited.success:
                 return Retry(reason="edit post: graph did not apply the edit")
-            call.log.info("facebook_post_edited", post_id=root_id)
+            call.log.debug("facebook_post_edited", post_id=root_id)
         path = f"{_seg(root_id)}/comments"
         created = await call.post("comment", path, message.text, Created)
         return _delivered(created, "facebook_comment_created", call)
@@ -112,7 +112,7 @@ class FacebookPageChannel:
 
 def _delivered(outcome: Created | Retry | Failed, event: str, call: GraphCall) -> SendResult:
     if isinstance(outcome, Created):
-        call.log.info(event, provider_id=outcome.id)
+        call.log.debug(event, provider_id=outcome.id)
         return Delivered(provider_id=outcome.id)
     return outcome
 

@@ -16,11 +16,13 @@ from broadcaster.message_content import content_from_text
 from broadcaster.models import DeliveryState, IncidentStatus, Severity
 from broadcaster.settings import Settings
 from broadcaster.store.claims import (
+    Attention,
     RecordedOutcome,
     claim_due,
     record_outcomes,
     recover_expired_leases,
 )
+from broadcaster.store.queries import endpoints_needing_attention
 from broadcaster.store.records import StoredUpdate
 from broadcaster.store.schema import deliveries
 
@@ -183,3 +185,31 @@ async def test_retry_not_yet_due_is_not_claimed(engine: AsyncEngine, example_dir
         len(await claim_due(engine, route="sms/outbox", limit=5, owner="a", lease_seconds=9, now=NOW + 30))
         == 2
     )
+
+
+async def test_endpoint_that_works_again_no_longer_needs_attention(
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
+    """A page flagged by an expired token is unflagged once a message to it is delivered."""
+    svc = service(engine, example_directory)
+    await open_one(svc)
+    first = (await claim_due(engine, route="facebook/outbox", limit=1, owner="a", lease_seconds=9, now=NOW))[
+        0
+    ]
+    flagged = RecordedOutcome(
+        delivery_id=first.id, thread_key=first.thread_key, route=first.route, recipient=first.recipient,
+        state=DeliveryState.FAILED, attempts=1, next_attempt_at=NOW, needs_reconcile=False,
+        last_error="token expired",
+        attention=Attention(first.route, first.recipient, first.practice, "token expired"),
+    )  # fmt: skip
+    await record_outcomes(engine, [flagged], now=NOW)
+    assert [a[2] for a in await endpoints_needing_attention(engine)] == [first.recipient]
+
+    await open_one(svc)
+    second = (await claim_due(engine, route="facebook/outbox", limit=1, owner="a", lease_seconds=9, now=NOW))[
+        0
+    ]
+    await record_outcomes(
+        engine, [finished(second.id, second.thread_key, second.route, second.recipient)], now=NOW
+    )
+    assert await endpoints_needing_attention(engine) == []

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     Select,
+    Update,
     and_,
     bindparam,
     delete,
@@ -21,7 +22,6 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -100,30 +100,43 @@ _CLAIM_COLUMNS = (
 )
 
 
-async def claim_due(
-    engine: AsyncEngine, *, route: str, limit: int, owner: str, lease_seconds: float, now: float
-) -> list[ClaimedDelivery]:
+def _claim_statement(*, skip_locked: bool) -> Update:
     candidates: Select[tuple[int]] = (
         select(deliveries.c.id)
-        .where(deliveries.c.route == route, _CLAIMABLE, deliveries.c.next_attempt_at <= now)
+        .where(
+            deliveries.c.route == bindparam("b_route"),
+            _CLAIMABLE,
+            deliveries.c.next_attempt_at <= bindparam("now"),
+        )
         .order_by(deliveries.c.update_id.desc(), deliveries.c.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    if engine.dialect.name == "postgresql":
+    if skip_locked:  # PostgreSQL: workers on other nodes skip rows another is claiming
         candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
+    return (
         update(deliveries)
         .where(deliveries.c.id.in_(candidates.scalar_subquery()))
         .values(
             state=DeliveryState.SENDING.value,
-            lease_owner=owner,
-            lease_until=now + lease_seconds,
-            updated_at=now,
+            lease_owner=bindparam("owner"),
+            lease_until=bindparam("until"),
+            updated_at=bindparam("now"),
         )
         .returning(*_CLAIM_COLUMNS)
     )
+
+
+# Built once: SQLAlchemy then reuses their compiled form instead of rebuilding them per call.
+_CLAIM = {False: _claim_statement(skip_locked=False), True: _claim_statement(skip_locked=True)}
+
+
+async def claim_due(
+    engine: AsyncEngine, *, route: str, limit: int, owner: str, lease_seconds: float, now: float
+) -> list[ClaimedDelivery]:
+    statement = _CLAIM[engine.dialect.name == "postgresql"]
+    params = {"b_route": route, "now": now, "limit": limit, "owner": owner, "until": now + lease_seconds}
     async with engine.begin() as conn:
-        rows = (await conn.execute(statement)).all()
+        rows = (await conn.execute(statement, params)).all()
     claimed = [
         ClaimedDelivery(
             id=r.id,
@@ -149,6 +162,18 @@ async def claim_due(
     return claimed
 
 
+_THREAD_HISTORY = (
+    select(
+        deliveries.c.thread_key, deliveries.c.provider_id, deliveries.c.is_thread_root, deliveries.c.content
+    )
+    .where(
+        deliveries.c.thread_key.in_(bindparam("keys", expanding=True)),
+        deliveries.c.state == DeliveryState.DELIVERED.value,
+    )
+    .order_by(deliveries.c.thread_key, deliveries.c.seq)
+)
+
+
 async def thread_contexts(
     engine: AsyncEngine, claimed: Sequence[ClaimedDelivery]
 ) -> dict[str, ThreadContext]:
@@ -156,18 +181,8 @@ async def thread_contexts(
     keys = {c.thread_key for c in claimed if c.seq > 0}
     if not keys:
         return {}
-    query = (
-        select(
-            deliveries.c.thread_key,
-            deliveries.c.provider_id,
-            deliveries.c.is_thread_root,
-            deliveries.c.content,
-        )
-        .where(deliveries.c.thread_key.in_(keys), deliveries.c.state == DeliveryState.DELIVERED.value)
-        .order_by(deliveries.c.thread_key, deliveries.c.seq)
-    )
     async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
+        rows = (await conn.execute(_THREAD_HISTORY, {"keys": list(keys)})).all()
     contexts: dict[str, ThreadContext] = {}
     for row in rows:
         ctx = contexts.get(row.thread_key, ThreadContext())
@@ -199,66 +214,71 @@ async def record_outcomes(engine: AsyncEngine, outcomes: Sequence[RecordedOutcom
             "_root": o.is_thread_root,
             "_error": o.last_error,
             "_delivered_at": now if o.state is DeliveryState.DELIVERED else None,
+            "_now": now,
         }
         for o in outcomes
     ]
-    statement = (
-        update(deliveries)
-        .where(deliveries.c.id == bindparam("_id"))
-        .values(
-            state=bindparam("_state"),
-            attempts=bindparam("_attempts"),
-            next_attempt_at=bindparam("_next"),
-            needs_reconcile=bindparam("_reconcile"),
-            provider_id=func.coalesce(bindparam("_provider_id"), deliveries.c.provider_id),
-            is_thread_root=bindparam("_root"),
-            last_error=bindparam("_error"),
-            delivered_at=bindparam("_delivered_at"),
-            lease_owner=None,
-            lease_until=None,
-            updated_at=now,
-        )
-    )
     finished = {o.thread_key for o in outcomes if o.state.is_final}
     async with engine.begin() as conn:
-        await conn.execute(statement, params)
+        await conn.execute(_RECORD, params)
         await _update_attention(conn, outcomes, now)
-        return await _release_successors(conn, finished, now)
+        if not finished:
+            return 0
+        released = await conn.execute(_RELEASE_SUCCESSORS, {"keys": list(finished), "now": now})
+        return released.rowcount
 
 
-async def _release_successors(conn: AsyncConnection, thread_keys: set[str], now: float) -> int:
-    if not thread_keys:
-        return 0
-    following = deliveries.alias("following")
-    first_blocked = (
-        select(func.min(following.c.seq))
-        .where(
-            following.c.thread_key == deliveries.c.thread_key,
-            following.c.state == DeliveryState.BLOCKED.value,
-        )
-        .scalar_subquery()
+_RECORD = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("_id"))
+    .values(
+        state=bindparam("_state"),
+        attempts=bindparam("_attempts"),
+        next_attempt_at=bindparam("_next"),
+        needs_reconcile=bindparam("_reconcile"),
+        provider_id=func.coalesce(bindparam("_provider_id"), deliveries.c.provider_id),
+        is_thread_root=bindparam("_root"),
+        last_error=bindparam("_error"),
+        delivered_at=bindparam("_delivered_at"),
+        lease_owner=None,
+        lease_until=None,
+        updated_at=bindparam("_now"),
     )
-    result = await conn.execute(
-        update(deliveries)
+)
+
+_following = deliveries.alias("following")
+# A finished message releases the next one of its thread: the lowest-numbered still blocked.
+_RELEASE_SUCCESSORS = (
+    update(deliveries)
+    .where(
+        deliveries.c.state == DeliveryState.BLOCKED.value,
+        deliveries.c.thread_key.in_(bindparam("keys", expanding=True)),
+        deliveries.c.seq
+        == select(func.min(_following.c.seq))
         .where(
-            deliveries.c.state == DeliveryState.BLOCKED.value,
-            deliveries.c.thread_key.in_(thread_keys),
-            deliveries.c.seq == first_blocked,
+            _following.c.thread_key == deliveries.c.thread_key,
+            _following.c.state == DeliveryState.BLOCKED.value,
         )
-        .values(state=DeliveryState.PENDING.value, next_attempt_at=now, updated_at=now)
+        .scalar_subquery(),
     )
-    return result.rowcount
+    .values(state=DeliveryState.PENDING.value, next_attempt_at=bindparam("now"), updated_at=bindparam("now"))
+)
+
+
+_ANY_ATTENTION = select(endpoint_attention.c.route).limit(1)
+_CLEAR_ATTENTION = delete(endpoint_attention).where(
+    endpoint_attention.c.route == bindparam("b_route"),
+    endpoint_attention.c.recipient == bindparam("b_recipient"),
+)
 
 
 async def _update_attention(conn: AsyncConnection, outcomes: Sequence[RecordedOutcome], now: float) -> None:
     flagged = [o.attention for o in outcomes if o.attention is not None]
     healthy = {(o.route, o.recipient) for o in outcomes if o.state is DeliveryState.DELIVERED}
-    if healthy:
-        await conn.execute(
-            delete(endpoint_attention).where(
-                tuple_(endpoint_attention.c.route, endpoint_attention.c.recipient).in_(healthy)
-            )
-        )
+    # An endpoint that works again no longer needs a person. The table is almost always empty,
+    # so look before deleting rather than send every result batch through a delete.
+    if healthy and (await conn.execute(_ANY_ATTENTION)).first() is not None:
+        await conn.execute(_CLEAR_ATTENTION, [{"b_route": r, "b_recipient": who} for r, who in healthy])
     for item in flagged:
         insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         statement = insert_(endpoint_attention).values(
