@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -149,11 +150,19 @@ class Endpoint:
     credential_ref: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Directory:
     path: Path
     defaults: Defaults
     practices: tuple[Practice, ...]
+
+    def endpoints(self, practice: Practice) -> tuple[Endpoint, ...]:
+        """Where this practice's messages go: worked out once per directory, not per send."""
+        return self._endpoints_by_ods[practice.ods]
+
+    @cached_property
+    def _endpoints_by_ods(self) -> dict[str, tuple[Endpoint, ...]]:
+        return {p.ods: tuple(self._endpoints_of(p)) for p in self.practices}
 
     def by_ods(self) -> dict[str, Practice]:
         return {p.ods: p for p in self.practices}
@@ -161,7 +170,7 @@ class Directory:
     def groups(self) -> set[str]:
         return {g for p in self.practices for g in p.groups}
 
-    def endpoints(self, practice: Practice) -> list[Endpoint]:
+    def _endpoints_of(self, practice: Practice) -> list[Endpoint]:
         d, out = self.defaults, []
         if practice.facebook:
             route = f"facebook/{practice.facebook.provider or d.facebook_provider}"

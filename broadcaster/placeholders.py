@@ -41,7 +41,3 @@ def placeholders_in(template: str) -> list[str]:
 def fill(template: str, values: Mapping[str, str]) -> str:
     """Fill every placeholder; the caller has already checked that none is missing."""
     return template.format_map(values)
-
-
-def missing_placeholders(template: str, values: Mapping[str, str]) -> list[str]:
-    return [name for name in placeholders_in(template) if not values.get(name)]

@@ -13,7 +13,7 @@ from broadcaster.channel_contract import RenderedContent
 from broadcaster.directory import Directory, Endpoint, Practice
 from broadcaster.errors import ContentRefused
 from broadcaster.models import ChannelKind, IncidentStatus
-from broadcaster.placeholders import TemplateSyntaxError, fill, missing_placeholders
+from broadcaster.placeholders import TemplateSyntaxError, fill, placeholders_in
 from broadcaster.sms_text import normalise_for_sms
 
 STATUS_LABEL = {
@@ -113,15 +113,16 @@ def with_reference(planned: list[PlannedDelivery], ref: str) -> list[PlannedDeli
 
 def check_placeholders(texts: ChannelTexts, practices: list[Practice]) -> None:
     """Refuse the send if any practice lacks a value a text needs, listing who lacks what."""
-    lacking: dict[str, set[str]] = {}
-    try:
-        for practice in practices:
-            values = practice.placeholder_values()
-            for template in texts.templates().values():
-                for name in missing_placeholders(template, values):
-                    lacking.setdefault(f"{practice.ods} ({practice.name})", set()).add(name)
+    try:  # parsed once, not once per practice
+        needed = {name for template in texts.templates().values() for name in placeholders_in(template)}
     except TemplateSyntaxError as exc:
         raise ContentRefused(f"the message has a broken placeholder: {exc}") from None
+    lacking: dict[str, set[str]] = {}
+    for practice in practices:
+        values = practice.placeholder_values()
+        missing = {name for name in needed if not values.get(name)}
+        if missing:
+            lacking[f"{practice.ods} ({practice.name})"] = missing
     if lacking:
         lines = "\n".join(f"  {who}: {', '.join(sorted(names))}" for who, names in lacking.items())
         raise ContentRefused(

@@ -207,7 +207,9 @@ def count_segments(text: str) -> SegmentCount:
     """How many SMS segments `text` costs, counted the way GOV.UK Notify counts fragments."""
     encoding = encoding_of(text)
     if encoding is SmsEncoding.GSM7:
-        length = len(text) + sum(text.count(c) for c in GSM7_EXTENSION)  # escaped: 2 septets
+        length = len(text)
+        if not GSM7_EXTENSION.isdisjoint(text):  # escaped characters cost 2 septets each
+            length += sum(text.count(c) for c in GSM7_EXTENSION)
         single, multi = GSM7_SINGLE, GSM7_MULTI
     else:
         length = len(text.encode("utf-16-le")) // 2  # an emoji is a surrogate pair: 2 units

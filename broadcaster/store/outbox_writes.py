@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadcaster.errors import UnknownIncident
@@ -66,7 +66,6 @@ async def open_incident(
             plan=plan,
             now=now,
             deadline_seconds=deadline_seconds,
-            busy_threads=set(),
         )
         await _audit(conn, audit, incident_id, now, {"update_seq": 0, "deliveries": stored.deliveries})
         return stored
@@ -91,7 +90,6 @@ async def append_update(
                 f"no incident {incident_ref(incident_id)}; `broadcaster list` shows the open ones"
             )
         last = await conn.scalar(select(func.max(updates.c.seq)).where(updates.c.incident_id == incident_id))
-        busy = await _busy_threads(conn, incident_id)
         stored = await _write_update(
             conn,
             incident_id=incident_id,
@@ -100,8 +98,8 @@ async def append_update(
             plan=plan,
             now=now,
             deadline_seconds=deadline_seconds,
-            busy_threads=busy,
         )
+        await conn.execute(_RELEASE_SETTLED_THREADS, {"b_update_id": stored.update_id})
         resolved_at = now if new.status is IncidentStatus.RESOLVED else None
         await conn.execute(
             update(incidents)
@@ -119,15 +117,24 @@ async def append_update(
         return stored
 
 
-async def _busy_threads(conn: AsyncConnection, incident_id: int) -> set[str]:
-    """Threads whose earlier message is not yet delivered or failed: the new one must wait."""
-    rows = await conn.execute(
-        select(deliveries.c.thread_key)
-        .where(deliveries.c.incident_id == incident_id)
-        .where(deliveries.c.state.not_in([s.value for s in FINAL_STATES]))
-        .distinct()
+# An update's deliveries are written `blocked`; those whose thread has nothing still on its way
+# (every earlier message delivered or failed) become pending at once, in one statement.
+_earlier = deliveries.alias("earlier")
+_RELEASE_SETTLED_THREADS = (
+    update(deliveries)
+    .where(
+        deliveries.c.update_id == bindparam("b_update_id"),
+        deliveries.c.state == DeliveryState.BLOCKED.value,
+        ~select(_earlier.c.id)
+        .where(
+            _earlier.c.thread_key == deliveries.c.thread_key,
+            _earlier.c.seq < deliveries.c.seq,
+            _earlier.c.state.not_in([s.value for s in FINAL_STATES]),
+        )
+        .exists(),
     )
-    return {r.thread_key for r in rows}
+    .values(state=DeliveryState.PENDING.value)
+)
 
 
 async def _write_update(
@@ -139,7 +146,6 @@ async def _write_update(
     plan: Planner,
     now: float,
     deadline_seconds: float,
-    busy_threads: set[str],
 ) -> StoredUpdate:
     result = await conn.execute(
         insert(updates).values(
@@ -154,7 +160,7 @@ async def _write_update(
     )
     update_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
     shape = _RowShape(incident_id, update_id, seq, new.status, now, now + deadline_seconds)
-    rows = await asyncio.to_thread(_delivery_rows, plan, shape, busy_threads)
+    rows = await asyncio.to_thread(_delivery_rows, plan, shape)
     statement = _bulk_insert_sql(conn.dialect.paramstyle)
     for start in range(0, len(rows), _INSERT_CHUNK):
         await conn.exec_driver_sql(statement, rows[start : start + _INSERT_CHUNK])
@@ -194,13 +200,14 @@ class _RowShape:
     deadline_at: float
 
 
-def _delivery_rows(plan: Planner, shape: _RowShape, busy_threads: set[str]) -> list[tuple[Any, ...]]:
+def _delivery_rows(plan: Planner, shape: _RowShape) -> list[tuple[Any, ...]]:
     """One tuple per delivery, in _DELIVERY_COLUMNS order, built off the event loop."""
     rows = []
     for item in plan(incident_ref(shape.incident_id), shape.seq):
         ep = item.endpoint
         thread_key = f"{shape.incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
-        state = DeliveryState.BLOCKED if thread_key in busy_threads else DeliveryState.PENDING
+        # An opening message waits for nothing; an update waits until released (see above).
+        state = DeliveryState.PENDING if shape.seq == 0 else DeliveryState.BLOCKED
         rows.append((
             shape.update_id, shape.incident_id, shape.seq, shape.status.value, ep.practice,
             ep.channel.value, ep.recipient, ep.route, ep.credential_ref,
