@@ -20,8 +20,8 @@ class Concurrency:
     """Requests in flight per provider route: the same for our dispatcher and the bare client."""
 
     graph: int = 16  # Meta: 10-20 in flight across pages is safe (provider-apis.md A4)
-    notify: int = 20  # the product's default; Notify's real limit is its rate, not connections
-    smtp: int = 20  # a relay takes many sessions; at 8, email alone would be the long pole
+    notify: int = 40  # the product's default; Notify's real limit is its rate, not connections
+    smtp: int = 40  # a relay takes many sessions (the product's default is 8: set per relay)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,9 @@ class NotifySettings(BaseModel):
     email_template_id: str | None = None
     sms_sender_id: str | None = None
     email_reply_to_id: str | None = None
-    concurrency: PositiveInt = 20
+    # In flight at once. Notify's own limit is its rate (paced below), not connections: 40 keeps
+    # that rate even at a few hundred ms per request.
+    concurrency: PositiveInt = 40
     requests_per_minute: PositiveInt = 3000  # Notify's per-key limit; we pace below it
     timeout_seconds: PositiveFloat = 15.0
 
