@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from itertools import takewhile
 from pathlib import Path
 
@@ -30,5 +29,4 @@ def test_quick_benchmark_of_50_practices_reports_every_column(tmp_path: Path) ->
     assert [name for name, _field, _decimals in COLUMNS if name not in rows["ours"]] == []
     assert [rows[client]["deliveries"] for client in sorted(rows)] == ["250"] * 3
     assert (rows["ours"]["dup"], rows["ours"]["missing"]) == ("0", "0")
-    if importlib.util.find_spec("matplotlib") is not None:
-        assert plot.stat().st_size > 10_000
+    assert plot.stat().st_size > 10_000  # matplotlib is a test dependency: the plot is drawn
