@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import aiohttp
 import structlog
+from multidict import CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 
 from broadcaster.channel_contract import OutgoingMessage
@@ -22,6 +23,12 @@ from channels.request_pacer import RequestPacer
 TemplateType = Literal["sms", "email"]
 Clock = Callable[[], float]
 log = structlog.get_logger(__name__)
+
+
+class _Reply(NamedTuple):
+    status: int
+    body: bytes
+    headers: CIMultiDictProxy[str]
 
 
 class _Created(BaseModel):
@@ -65,21 +72,26 @@ class NotifyClient:
         # A token per request: Notify refuses one more than 30 s old.
         return {"Authorization": authorization_header(self._credentials, self._clock)}
 
+    async def _call(self, method: str, path: str, **request: Any) -> _Reply:
+        """One request with a fresh token; transport errors are left to the caller to classify."""
+        async with self._session.request(
+            method,
+            f"{self._base_url}{path}",
+            headers=self._headers(),
+            timeout=self._timeout,
+            raise_for_status=False,
+            **request,
+        ) as reply:
+            return _Reply(reply.status, await reply.read(), reply.headers)
+
     async def create(self, kind: TemplateType, payload: dict[str, object], delivery: int) -> SendResult:
         # Only sends are paced: Notify states its limit in messages, and lookups are rare.
         await self._pacer.wait()
-        url = f"{self._base_url}/v2/notifications/{kind}"
         try:
-            async with self._session.post(
-                url,
-                json=payload,
-                headers=self._headers(),
-                timeout=self._timeout,
-                raise_for_status=False,
-            ) as reply:
-                body = await reply.read()
+            reply = await self._call("POST", f"/v2/notifications/{kind}", json=payload)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return classify_transport_error(exc)
+        body = reply.body
         if 200 <= reply.status < 300:
             try:
                 return Delivered(provider_id=_Created.model_validate_json(body).id)
@@ -98,19 +110,12 @@ class NotifyClient:
 
     async def find_by_reference(self, kind: TemplateType, reference: str) -> ReconcileResult:
         """Delivered(id) if Notify holds a notification with this reference, NotFound if not."""
-        url = f"{self._base_url}/v2/notifications"
         query = {"reference": reference, "template_type": kind}
         try:
-            async with self._session.get(
-                url,
-                params=query,
-                headers=self._headers(),
-                timeout=self._timeout,
-                raise_for_status=False,
-            ) as reply:
-                body = await reply.read()
+            reply = await self._call("GET", "/v2/notifications", params=query)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return Retry(f"notify lookup failed: {type(exc).__name__}")
+        body = reply.body
         if reply.status != 200:
             outcome = classify_error_reply(reply.status, body, reply.headers)
             return Retry(outcome.reason, after=outcome.after if isinstance(outcome, Retry) else None)
