@@ -13,7 +13,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from email.mime.text import MIMEText
 from email.utils import formatdate
 from pathlib import Path
@@ -23,7 +23,7 @@ import aiosmtplib
 import jwt
 
 from bench.client_spec import GRAPH_VERSION, NOTIFY_SMS_TEMPLATE, ClientResult, ClientSpec
-from bench.process_stats import LoopStallMonitor, cpu_seconds, peak_rss_mb
+from bench.process_stats import EffortMeter
 from bench.scenario import OPENING_TEXT, PAGE_TOKEN, UPDATE_TEXT, BenchPractice, bench_practices
 from broadcaster.directory import Practice
 from broadcaster.models import ChannelKind, IncidentStatus
@@ -196,16 +196,14 @@ async def run(spec: ClientSpec) -> ClientResult:
     opening = render_all(practices, IncidentStatus.INVESTIGATING, 0, OPENING_TEXT)
     update = render_all(practices, IncidentStatus.IDENTIFIED, 1, UPDATE_TEXT)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        sender, posts, monitor = BareSender(spec, session), dict[str, str](), LoopStallMonitor()
-        monitor.start()
-        cpu_before, trigger = cpu_seconds(), time.time()
+        sender, posts, meter = BareSender(spec, session), dict[str, str](), EffortMeter()
+        trigger = meter.start()
         await send_all(opening_jobs(sender, practices, opening, posts, spec.texts_only), spec)
         opening_done = time.time()
         if not spec.texts_only:
             await send_all(update_jobs(sender, practices, update, opening, posts), spec)
         finished = time.time()
-        cpu = cpu_seconds() - cpu_before
-        await monitor.stop()
+        effort = await meter.finish()
         await sender.close()
     return ClientResult(
         trigger=trigger,
@@ -213,10 +211,7 @@ async def run(spec: ClientSpec) -> ClientResult:
         update_posted=None if spec.texts_only else opening_done,
         opening_done=opening_done,
         finished=finished,
-        cpu_seconds=cpu,
-        peak_rss_mb=peak_rss_mb(),
-        max_stall_ms=monitor.max_stall * 1000,
-        stall_at=monitor.stall_at - trigger if monitor.stall_at else 0.0,
+        **asdict(effort),
         delivered=sender.delivered,
         failed=sender.failed,
     )

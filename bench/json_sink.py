@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.fakes.bench_records import AcceptedMessage, write_records
+from tests.fakes.bench_records import AcceptedMessage, run_app_until_stopped, write_records
 
 
 @dataclass
@@ -55,14 +55,13 @@ def main() -> None:
     parser.add_argument("--dump", type=Path, required=True)
     args = parser.parse_args()
     sink = JsonSink(latency=args.latency, jitter=args.jitter, seed=args.seed)
-    app = sink.app()
-    dump: Path = args.dump
-
-    async def dump_on_exit(_app: web.Application) -> None:
-        write_records(dump, accepted=sink.accepted, arrivals=sink.arrivals)
-
-    app.on_cleanup.append(dump_on_exit)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    run_app_until_stopped(
+        sink.app(),
+        host=args.host,
+        port=args.port,
+        dump=args.dump,
+        write=lambda path: write_records(path, accepted=sink.accepted, arrivals=sink.arrivals),
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import gc
 import sys
 import time
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -26,7 +27,7 @@ from bench.client_spec import (
     ClientResult,
     ClientSpec,
 )
-from bench.process_stats import LoopStallMonitor, cpu_seconds, peak_rss_mb
+from bench.process_stats import EffortMeter
 from bench.scenario import OPENING_TEXT, PAGE_TOKEN, UPDATE_TEXT
 from broadcaster.audience import Audience
 from broadcaster.directory import Directory, load_directory
@@ -105,9 +106,8 @@ async def _broadcast(
     service: IncidentService,
     dispatcher: Dispatcher,
 ) -> ClientResult:
-    monitor = LoopStallMonitor()
-    monitor.start()
-    cpu_before, trigger = cpu_seconds(), time.time()
+    meter = EffortMeter()
+    trigger = meter.start()
     opening = await service.open(opening_request(spec, settings), actor=ACTOR)
     dispatcher.wake()
     written = time.time()
@@ -127,18 +127,14 @@ async def _broadcast(
     if update is not None:
         counts += await _settle(engine, update, spec)
     finished = time.time()
-    cpu = cpu_seconds() - cpu_before
-    await monitor.stop()
+    effort = await meter.finish()
     return ClientResult(
         trigger=trigger,
         written=written,
         update_posted=update_posted,
         opening_done=opening_done,
         finished=finished,
-        cpu_seconds=cpu,
-        peak_rss_mb=peak_rss_mb(),
-        max_stall_ms=monitor.max_stall * 1000,
-        stall_at=monitor.stall_at - trigger if monitor.stall_at else 0.0,
+        **asdict(effort),
         delivered=counts[DeliveryState.DELIVERED],
         failed=counts[DeliveryState.FAILED],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import resource
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -50,3 +51,39 @@ class LoopStallMonitor:
             stall = time.perf_counter() - before - self._tick
             if stall > self.max_stall:
                 self.max_stall, self.stall_at = stall, time.time()
+
+
+@dataclass(frozen=True, slots=True)
+class EffortReading:
+    """What a client spent from its trigger to its finish: the ClientResult fields alike for all."""
+
+    cpu_seconds: float
+    peak_rss_mb: float
+    max_stall_ms: float
+    stall_at: float  # seconds after the trigger when the longest stall ended
+
+
+class EffortMeter:
+    """Started at the trigger, read at the finish: CPU, peak RSS and the longest loop stall."""
+
+    def __init__(self) -> None:
+        self._monitor = LoopStallMonitor()
+        self._cpu_before = 0.0
+        self.trigger = 0.0
+
+    def start(self) -> float:
+        """Start measuring now; returns the trigger time (time.time())."""
+        self._monitor.start()
+        self._cpu_before, self.trigger = cpu_seconds(), time.time()
+        return self.trigger
+
+    async def finish(self) -> EffortReading:
+        cpu = cpu_seconds() - self._cpu_before
+        await self._monitor.stop()
+        monitor = self._monitor
+        return EffortReading(
+            cpu_seconds=cpu,
+            peak_rss_mb=peak_rss_mb(),
+            max_stall_ms=monitor.max_stall * 1000,
+            stall_at=monitor.stall_at - self.trigger if monitor.stall_at else 0.0,
+        )

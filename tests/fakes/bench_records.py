@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from aiohttp import web
 
 from tests.fakes.faults import Fault
 
@@ -42,3 +44,19 @@ def write_records(
         "refusals": {str(status): n for status, n in (refusals or {}).items()},
     }
     path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def run_app_until_stopped(
+    app: web.Application, *, host: str, port: int, dump: Path | None, write: Callable[[Path], None]
+) -> None:
+    """Serve a fake in its own process; on exit, write its records to `dump` if given.
+
+    aiohttp runs cleanup on SIGTERM/SIGINT, which is how a benchmark stops a fake.
+    """
+
+    async def dump_on_exit(_app: web.Application) -> None:
+        if dump is not None:
+            write(dump)
+
+    app.on_cleanup.append(dump_on_exit)
+    web.run_app(app, host=host, port=port, print=None)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from tests.fakes.bench_records import AcceptedMessage, write_records
+from tests.fakes.bench_records import AcceptedMessage, run_app_until_stopped, write_records
 from tests.fakes.faults import Fault, FaultPlan
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -301,15 +301,9 @@ def main(argv: list[str] | None = None) -> None:
         jitter_seconds=args.jitter, any_page_token=args.any_page_token, seed=args.seed,
         tokens=dict(spec.split("=", 1) for spec in args.page),
     )  # fmt: skip
-    app = fake.app()
-    dump: Path | None = args.dump
-
-    async def dump_on_exit(_app: web.Application) -> None:
-        if dump is not None:  # aiohttp runs cleanup on SIGTERM/SIGINT, how a benchmark stops us
-            fake.write_records(dump)
-
-    app.on_cleanup.append(dump_on_exit)
-    web.run_app(app, host=args.host, port=args.port)
+    run_app_until_stopped(
+        fake.app(), host=args.host, port=args.port, dump=args.dump, write=fake.write_records
+    )
 
 
 if __name__ == "__main__":

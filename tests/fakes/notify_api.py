@@ -27,7 +27,7 @@ from aiohttp import web
 from jwt.types import Options
 
 from broadcaster.phone import NotAUkMobile, normalise_uk_mobile
-from tests.fakes.bench_records import AcceptedMessage, write_records
+from tests.fakes.bench_records import AcceptedMessage, run_app_until_stopped, write_records
 from tests.fakes.faults import Fault, FaultPlan
 
 # Fixed, so a benchmark in another process can build the same API key.
@@ -358,15 +358,9 @@ def main(argv: list[str] | None = None) -> None:
         daily_limit=args.daily_limit,
     )
     sys.stdout.write(f"notify fake on http://{args.host}:{args.port} api_key={fake.api_key}\n")
-    app = fake.app()
-    dump: Path | None = args.dump
-
-    async def dump_on_exit(_app: web.Application) -> None:
-        if dump is not None:  # aiohttp runs cleanup on SIGTERM/SIGINT, how a benchmark stops us
-            fake.write_records(dump)
-
-    app.on_cleanup.append(dump_on_exit)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    run_app_until_stopped(
+        fake.app(), host=args.host, port=args.port, dump=args.dump, write=fake.write_records
+    )
 
 
 if __name__ == "__main__":
