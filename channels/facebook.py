@@ -56,20 +56,44 @@ class FacebookPageChannel:
         return await self._update_thread(message, call)
 
     async def _update_thread(self, message: OutgoingMessage, call: GraphCall) -> SendResult:
-        root_id = message.thread.root_id or ""
-        headline, root_body = message.content.headline, message.thread.root_body
-        if headline is not None and root_body is not None:
-            text = edited_post_text(headline, root_body)
-            # An edit is idempotent, so a failed one is a plain retry and no comment goes out yet.
-            edited = await call.post("edit post", _seg(root_id), text, Edited, creates=False)
-            if isinstance(edited, Retry | Failed):
-                return edited
-            if not edited.success:
-                return Retry(reason="edit post: graph did not apply the edit")
-            call.log.debug("facebook_post_edited", post_id=root_id)
-        path = f"{_seg(root_id)}/comments"
+        # The comment (the news itself) goes first; the status line is edited after it, so a
+        # failed edit never holds the update back.
+        path = f"{_seg(message.thread.root_id or '')}/comments"
         created = await call.post("comment", path, message.text, Created)
-        return _delivered(created, "facebook_comment_created", call)
+        if not isinstance(created, Created):
+            return created
+        call.log.debug("facebook_comment_created", provider_id=created.id)
+        return await self._show_status(message, call, comment_id=created.id)
+
+    async def _show_status(
+        self, message: OutgoingMessage, call: GraphCall, *, comment_id: str
+    ) -> Delivered | Retry:
+        """Edit the post's first line to this update's status, once its comment is on the page.
+
+        If the edit fails for now, the retry is marked as possibly sent: the next attempt finds
+        the comment by its marker (see reconcile) and only edits, so nothing is commented twice.
+        """
+        root_id, headline, root_body = (
+            message.thread.root_id,
+            message.content.headline,
+            message.thread.root_body,
+        )
+        if root_id is None or headline is None or root_body is None:
+            return Delivered(provider_id=comment_id)
+        text = edited_post_text(headline, root_body)
+        edited = await call.post("edit post", _seg(root_id), text, Edited, creates=False)
+        if isinstance(edited, Failed):
+            # The update reached the page; a post that can no longer be edited does not undo that.
+            call.log.warning("facebook_status_line_not_edited", post_id=root_id, reason=edited.reason)
+            return Delivered(provider_id=comment_id)
+        if isinstance(edited, Retry):
+            return Retry(
+                f"comment posted, status line not yet: {edited.reason}", edited.after, ambiguous=True
+            )
+        if not edited.success:
+            return Retry("comment posted, status line not yet: graph did not apply the edit", ambiguous=True)
+        call.log.debug("facebook_post_edited", post_id=root_id)
+        return Delivered(provider_id=comment_id)
 
     async def reconcile(self, message: OutgoingMessage) -> ReconcileResult:
         """Whether an earlier ambiguous attempt landed, judged by its marker in the newest items."""
@@ -91,7 +115,9 @@ class FacebookPageChannel:
         for entry in listing.data:
             if marker_in_text(message.marker, entry.message):
                 call.log.info("facebook_reconciled", found=True, provider_id=entry.id)
-                return Delivered(provider_id=entry.id)
+                if message.opens_thread:
+                    return Delivered(provider_id=entry.id)
+                return await self._show_status(message, call, comment_id=entry.id)
         call.log.info("facebook_reconciled", found=False, searched=len(listing.data))
         return NotFound()
 

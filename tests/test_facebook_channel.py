@@ -99,13 +99,13 @@ async def test_opening_message_becomes_one_page_post(rig: Rig) -> None:
     assert post.message == OPENING_TEXT
 
 
-async def test_update_on_open_thread_edits_first_line_then_comments(rig: Rig) -> None:
-    """An update rewrites the post's status line, keeps the rest, then comments the update."""
+async def test_update_on_open_thread_comments_then_edits_first_line(rig: Rig) -> None:
+    """An update is commented first (the news), then the post's status line is rewritten."""
     post_id = posted_id(await rig.channel.send(opening()))
     result = await rig.channel.send(update(post_id))
     post = rig.fake.posts[post_id]
     assert post.message == "IDENTIFIED: phone line fault\nUse 111 online. Ref INC-42"
-    assert [w.kind for w in rig.fake.writes] == ["post", "edit", "comment"]
+    assert [w.kind for w in rig.fake.writes] == ["post", "comment", "edit"]
     assert [c.message for c in post.comments] == [update(None).content.body]
     assert result == Delivered(provider_id=post.comments[0].id)
 
@@ -126,14 +126,32 @@ async def test_update_on_page_whose_first_post_failed_becomes_new_post(rig: Rig)
     assert "Ref INC-42.2" in post.message
 
 
-async def test_failed_edit_is_plain_retry_and_comments_nothing(rig: Rig) -> None:
-    """An edit is idempotent: its failure is retried without reconciling, and no comment is made."""
+async def test_failed_edit_keeps_the_comment_and_retries_only_the_edit(rig: Rig) -> None:
+    """A failed status-line edit does not hold the comment back, and its retry edits only."""
     post_id = posted_id(await rig.channel.send(opening()))
     rig.plan.script(f"edit:{post_id}", Fault.TRANSIENT)
-    result = await rig.channel.send(update(post_id))
-    assert isinstance(result, Retry)
-    assert not result.ambiguous
-    assert rig.fake.posts[post_id].comments == []
+    first = await rig.channel.send(update(post_id))
+    [comment] = rig.fake.posts[post_id].comments
+    assert isinstance(first, Retry)
+    assert first.ambiguous  # the next attempt reconciles: it must not comment again
+    assert rig.fake.posts[post_id].message == OPENING_TEXT
+
+    retried = await rig.channel.reconcile(replace(update(post_id), attempt=2))
+
+    assert retried == Delivered(provider_id=comment.id)
+    assert [c.id for c in rig.fake.posts[post_id].comments] == [comment.id]
+    assert rig.fake.posts[post_id].message == "IDENTIFIED: phone line fault\nUse 111 online. Ref INC-42"
+
+
+async def test_update_still_delivered_when_the_post_can_no_longer_be_edited(rig: Rig) -> None:
+    """A refused edit (permission gone) after the comment landed: the update reached the page."""
+    post_id = posted_id(await rig.channel.send(opening()))
+    rig.plan.script(f"edit:{post_id}", Fault.PERMISSION)
+    with structlog.testing.capture_logs() as logs:
+        result = await rig.channel.send(update(post_id))
+    [comment] = rig.fake.posts[post_id].comments
+    assert result == Delivered(provider_id=comment.id)
+    assert "facebook_status_line_not_edited" in [entry["event"] for entry in logs]
 
 
 async def test_facebook_expired_token_is_not_retried(rig: Rig) -> None:
@@ -345,7 +363,7 @@ async def test_page_token_never_travels_in_a_url(rig: Rig) -> None:
     await rig.channel.send(update(post_id))
     await rig.channel.reconcile(opening())
     await rig.channel.reconcile(update(post_id))
-    assert len(rig.fake.requests) == 5
+    assert len(rig.fake.requests) == 6  # an update found by reconcile also gets its status-line edit
     assert all(TOKEN not in line for line in rig.fake.requests)
 
 
