@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     Update,
-    and_,
     bindparam,
     delete,
     func,
@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadcaster.channel_contract import RenderedContent, ThreadContext
-from broadcaster.models import ChannelKind, DeliveryState, IncidentStatus
+from broadcaster.models import FINAL_STATES, ChannelKind, DeliveryState, IncidentStatus
 from broadcaster.store.schema import deliveries, endpoint_attention
 
 # Literal, not bound: SQLite only uses the partial index when it can see these exact values.
@@ -337,24 +337,34 @@ async def recover_expired_leases(engine: AsyncEngine, *, now: float) -> int:
     return result.rowcount + released
 
 
-async def _sweep_blocked(conn: AsyncConnection, now: float) -> int:
-    """Safety net for the release in record_outcomes (e.g. an update written concurrently)."""
+def release_settled_threads(*only: ColumnElement[bool]) -> Update:
+    """Blocked deliveries (narrowed by `only`) whose thread has nothing earlier still on its way
+    (every earlier message delivered or failed) become pending; bind `now`."""
     earlier = deliveries.alias("earlier")
     still_waiting = (
         select(earlier.c.id)
         .where(
             earlier.c.thread_key == deliveries.c.thread_key,
             earlier.c.seq < deliveries.c.seq,
-            earlier.c.state.not_in([DeliveryState.DELIVERED.value, DeliveryState.FAILED.value]),
+            earlier.c.state.not_in([s.value for s in FINAL_STATES]),
         )
         .exists()
     )
-    result = await conn.execute(
+    return (
         update(deliveries)
-        .where(and_(deliveries.c.state == DeliveryState.BLOCKED.value, ~still_waiting))
-        .values(state=DeliveryState.PENDING.value, next_attempt_at=now, updated_at=now)
+        .where(deliveries.c.state == DeliveryState.BLOCKED.value, ~still_waiting, *only)
+        .values(
+            state=DeliveryState.PENDING.value, next_attempt_at=bindparam("now"), updated_at=bindparam("now")
+        )
     )
-    return result.rowcount
+
+
+# Safety net for the release in record_outcomes (e.g. an update written concurrently).
+_SWEEP_BLOCKED = release_settled_threads()
+
+
+async def _sweep_blocked(conn: AsyncConnection, now: float) -> int:
+    return (await conn.execute(_SWEEP_BLOCKED, {"now": now})).rowcount
 
 
 async def next_due_at(engine: AsyncEngine, *, route: str) -> float | None:

@@ -12,8 +12,9 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadcaster.errors import UnknownIncident
-from broadcaster.models import FINAL_STATES, DeliveryState, IncidentStatus
+from broadcaster.models import DeliveryState, IncidentStatus
 from broadcaster.render import PlannedDelivery
+from broadcaster.store.claims import release_settled_threads
 from broadcaster.store.records import (
     AuditEntry,
     NewIncident,
@@ -99,7 +100,7 @@ async def append_update(
             now=now,
             deadline_seconds=deadline_seconds,
         )
-        await conn.execute(_RELEASE_SETTLED_THREADS, {"b_update_id": stored.update_id})
+        await conn.execute(_RELEASE_SETTLED_THREADS, {"b_update_id": stored.update_id, "now": now})
         resolved_at = now if new.status is IncidentStatus.RESOLVED else None
         await conn.execute(
             update(incidents)
@@ -118,23 +119,8 @@ async def append_update(
 
 
 # An update's deliveries are written `blocked`; those whose thread has nothing still on its way
-# (every earlier message delivered or failed) become pending at once, in one statement.
-_earlier = deliveries.alias("earlier")
-_RELEASE_SETTLED_THREADS = (
-    update(deliveries)
-    .where(
-        deliveries.c.update_id == bindparam("b_update_id"),
-        deliveries.c.state == DeliveryState.BLOCKED.value,
-        ~select(_earlier.c.id)
-        .where(
-            _earlier.c.thread_key == deliveries.c.thread_key,
-            _earlier.c.seq < deliveries.c.seq,
-            _earlier.c.state.not_in([s.value for s in FINAL_STATES]),
-        )
-        .exists(),
-    )
-    .values(state=DeliveryState.PENDING.value)
-)
+# become pending at once, in one statement.
+_RELEASE_SETTLED_THREADS = release_settled_threads(deliveries.c.update_id == bindparam("b_update_id"))
 
 
 async def _write_update(
