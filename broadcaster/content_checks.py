@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from broadcaster.channel_contract import RenderedContent
 from broadcaster.channel_limits import EMAIL_SUBJECT_MAX_CHARS, FACEBOOK_POST_MAX_CHARS, SMS_MAX_SEGMENTS
 from broadcaster.confidentiality import Finding, find_identifying_content
 from broadcaster.errors import ContentRefused
@@ -40,8 +41,13 @@ def check_confidentiality(texts: ChannelTexts, *, title: str, override_reason: s
 def check_channel_limits(planned: Iterable[PlannedDelivery], *, sms_max_segments: int) -> None:
     """Refuse any message over its channel's limit, naming the limit and the practices affected."""
     problems: dict[str, list[str]] = {}
+    # A practice's recipients on one channel share their content: each is checked once.
+    verdicts: dict[tuple[ChannelKind, RenderedContent], str | None] = {}
     for item in planned:
-        problem = _over_limit(item, sms_max_segments)
+        key = (item.endpoint.channel, item.content)
+        if key not in verdicts:
+            verdicts[key] = _over_limit(item, sms_max_segments)
+        problem = verdicts[key]
         if problem:
             problems.setdefault(problem, []).append(item.endpoint.practice)
     if problems:

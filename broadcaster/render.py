@@ -91,24 +91,24 @@ def with_reference(planned: list[PlannedDelivery], ref: str) -> list[PlannedDeli
     """The same deliveries with the provisional reference replaced by the real one.
 
     Cheap next to rendering again: the reference only appears in markers, subjects and footers.
-    The placeholder is made of word joiners, which no practice or message text contains.
+    The placeholder is made of word joiners, which no practice or message text contains. A
+    practice's recipients on one channel share their content, so each is rewritten once.
     """
 
     def real(text: str | None) -> str | None:
         return text.replace(PROVISIONAL_REF, ref) if text is not None else None
 
-    return [
-        PlannedDelivery(
-            item.endpoint,
-            RenderedContent(
-                body=item.content.body.replace(PROVISIONAL_REF, ref),
-                subject=real(item.content.subject),
-                opening_body=real(item.content.opening_body),
-                headline=real(item.content.headline),
-            ),
-        )
-        for item in planned
-    ]
+    rewritten: dict[RenderedContent, RenderedContent] = {}
+    for item in planned:
+        if item.content not in rewritten:
+            content = item.content
+            rewritten[content] = RenderedContent(
+                body=content.body.replace(PROVISIONAL_REF, ref),
+                subject=real(content.subject),
+                opening_body=real(content.opening_body),
+                headline=real(content.headline),
+            )
+    return [PlannedDelivery(item.endpoint, rewritten[item.content]) for item in planned]
 
 
 def check_placeholders(texts: ChannelTexts, practices: list[Practice]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from broadcaster.channel_contract import RenderedContent
 from broadcaster.errors import UnknownIncident
 from broadcaster.models import DeliveryState, IncidentStatus
 from broadcaster.render import PlannedDelivery
@@ -189,15 +190,19 @@ class _RowShape:
 def _delivery_rows(plan: Planner, shape: _RowShape) -> list[tuple[Any, ...]]:
     """One tuple per delivery, in _DELIVERY_COLUMNS order, built off the event loop."""
     rows = []
+    stored_content: dict[RenderedContent, str] = {}  # recipients of one practice share theirs
     for item in plan(incident_ref(shape.incident_id), shape.seq):
         ep = item.endpoint
+        content = stored_content.get(item.content)
+        if content is None:
+            content = stored_content[item.content] = json.dumps(item.content.to_json())
         thread_key = f"{shape.incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
         # An opening message waits for nothing; an update waits until released (see above).
         state = DeliveryState.PENDING if shape.seq == 0 else DeliveryState.BLOCKED
         rows.append((
             shape.update_id, shape.incident_id, shape.seq, shape.status.value, ep.practice,
             ep.channel.value, ep.recipient, ep.route, ep.credential_ref,
-            json.dumps(item.content.to_json()), thread_key, state.value, False, 0,
+            content, thread_key, state.value, False, 0,
             shape.now, shape.deadline_at, False, shape.now, shape.now,
         ))  # fmt: skip
     return rows
