@@ -105,10 +105,10 @@ class IncidentService:
 
     def preview_opening(self, request: IncidentRequest) -> SendPreview:
         """Everything the opening message would send (the dry run shows exactly this)."""
-        return self._preview(self._plan_opening(request, PREVIEW_REF, 0), request.content)
+        return self._preview(self._plan_opening(request, PREVIEW_REF), request.content)
 
-    def _plan_opening(self, request: IncidentRequest, ref: str, seq: int) -> _Plan:
-        heading = UpdateHeading(ref, request.title, seq, IncidentStatus.INVESTIGATING)
+    def _plan_opening(self, request: IncidentRequest, ref: str) -> _Plan:
+        heading = UpdateHeading(ref, request.title, 0, IncidentStatus.INVESTIGATING)
         channels = channels_for_update(
             self._settings, incident_channels=request.channels, seq=0, status=heading.status, sms=request.sms
         )
@@ -117,7 +117,7 @@ class IncidentService:
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
         # Refuse now, before the transaction; rendering thousands of practices is CPU work, so it
         # runs in a worker thread while the event loop keeps the dispatcher and the API going.
-        plan = await asyncio.to_thread(self._plan_opening, request, PROVISIONAL_REF, 0)
+        plan = await asyncio.to_thread(self._plan_opening, request, PROVISIONAL_REF)
         return await open_incident(
             self._require_engine(),
             incident=NewIncident(
