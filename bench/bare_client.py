@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from email.mime.text import MIMEText
 from email.utils import formatdate
@@ -20,15 +20,15 @@ from pathlib import Path
 
 import aiohttp
 import aiosmtplib
-import jwt
 
-from bench.client_spec import GRAPH_VERSION, NOTIFY_SMS_TEMPLATE, ClientResult, ClientSpec
+from bench.client_spec import GRAPH_VERSION, NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE, ClientResult, ClientSpec
 from bench.process_stats import EffortMeter
 from bench.scenario import OPENING_TEXT, PAGE_TOKEN, UPDATE_TEXT, BenchPractice, bench_practices
-from broadcaster.directory import Practice
+from broadcaster.directory import Practice, load_directory
 from broadcaster.models import ChannelKind, IncidentStatus
 from broadcaster.render import ChannelTexts, UpdateHeading, render_for_practice
-from tests.fakes.notify_api import FAKE_SECRET, FAKE_SERVICE_ID
+from channels.facebook import edited_post_text
+from channels.notify_auth import authorization_header, parse_api_key
 
 FROM = "incident-alerts@bench.invalid"
 TITLE = "Phone lines down"
@@ -45,13 +45,10 @@ class Texts:
     email: str
 
 
-def render_all(practices: list[BenchPractice], status: IncidentStatus, seq: int, text: str) -> list[Texts]:
+def render_all(practices: Sequence[Practice], status: IncidentStatus, seq: int, text: str) -> list[Texts]:
     heading = UpdateHeading("INC-1", TITLE, seq, status)
     out = []
-    for i, p in enumerate(practices):
-        practice = Practice(
-            ods=p.ods, name=f"Bench Practice {i}", placeholders={"alt_phone": "0113 496 0000"}
-        )
+    for practice in practices:
         r = render_for_practice(heading, ChannelTexts.same_everywhere(text), practice)
         fb, email = r[ChannelKind.FACEBOOK], r[ChannelKind.EMAIL]
         out.append(Texts(fb.body, fb.headline, r[ChannelKind.SMS].body, email.subject or TITLE, email.body))
@@ -69,27 +66,28 @@ class BareSender:
         self._smtp: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
         for _ in range(spec.concurrency.smtp):
             self._smtp.put_nowait(aiosmtplib.SMTP(hostname="127.0.0.1", port=spec.smtp_port, start_tls=False))
+        self._notify_key = parse_api_key(NOTIFY_API_KEY)
         self.delivered = self.failed = 0
 
-    async def graph(self, path: str, message: str, *, counted: bool = True) -> str | None:
+    async def graph(self, path: str, message: str) -> str | None:
+        """The created object's id, None if refused; counting is the caller's."""
         url = f"{self._spec.graph_url}/{GRAPH_VERSION}/{path}"
         async with self._session.post(url, data={"message": message, "access_token": PAGE_TOKEN}) as r:
             body = await r.json()
-        post_id = body.get("id") if r.status == 200 else None
-        return self._count(r.status == 200, post_id) if counted else post_id
+        return body.get("id") if r.status == 200 else None
 
     async def sms(self, number: str, body: str, reference: str) -> None:
-        token = jwt.encode({"iss": FAKE_SERVICE_ID, "iat": int(time.time())}, FAKE_SECRET, algorithm="HS256")
         payload = {
             "phone_number": number,
             "template_id": NOTIFY_SMS_TEMPLATE,
             "personalisation": {"body": body},
             "reference": reference,
         }
-        url, auth = f"{self._spec.notify_url}/v2/notifications/sms", {"Authorization": f"Bearer {token}"}
+        url = f"{self._spec.notify_url}/v2/notifications/sms"
+        auth = {"Authorization": authorization_header(self._notify_key, time.time)}
         async with self._session.post(url, json=payload, headers=auth) as r:
             await r.read()
-        self._count(r.status == 201, None)
+        self.count(r.status == 201)
 
     async def email(self, to: str, subject: str, body: str, message_id: str, replies_to: str | None) -> None:
         mail = MIMEText(body, "plain", "utf-8")
@@ -102,18 +100,17 @@ class BareSender:
             if not session.is_connected:
                 await session.connect()
             await session.send_message(mail, sender=FROM, recipients=[to])
-            self._count(True, None)
+            self.count(True)
         except aiosmtplib.SMTPException:
-            self._count(False, None)
+            self.count(False)
         finally:
             self._smtp.put_nowait(session)
 
-    def _count(self, ok: bool, value: str | None) -> str | None:
+    def count(self, ok: bool) -> None:
         if ok:
             self.delivered += 1
         else:
             self.failed += 1
-        return value
 
     async def close(self) -> None:
         while not self._smtp.empty():
@@ -143,6 +140,7 @@ def opening_jobs(
 
 async def _remember_post(sender: BareSender, page_id: str, text: str, posts: dict[str, str]) -> None:
     post_id = await sender.graph(f"{page_id}/feed", text)
+    sender.count(post_id is not None)
     if post_id is not None:
         posts[page_id] = post_id
 
@@ -156,8 +154,8 @@ def update_jobs(
 ) -> Jobs:
     jobs: Jobs = {"graph": [], "notify": [], "smtp": []}
     for i, (p, t, first) in enumerate(zip(practices, texts, opening, strict=True)):
-        edited = f"{t.headline}\n{first.facebook.partition(chr(10))[2]}"
-        jobs["graph"].append(_edit_then_comment(sender, posts[p.page_id], edited, t.facebook))
+        edited = edited_post_text(t.headline or "", first.facebook)
+        jobs["graph"].append(_comment_then_edit(sender, posts[p.page_id], t.facebook, edited))
         jobs["notify"] += [sender.sms(m, t.sms, f"INC-1:1:{i}:{k}") for k, m in enumerate(p.mobiles)]
         jobs["smtp"] += [
             sender.email(
@@ -186,15 +184,17 @@ async def _workers(jobs: Iterable[Awaitable[object]], count: int) -> None:
     await asyncio.gather(*(worker() for _ in range(count)))
 
 
-async def _edit_then_comment(sender: BareSender, post_id: str, edited: str, comment: str) -> None:
-    await sender.graph(post_id, edited, counted=False)  # half of one delivery: the comment counts it
-    await sender.graph(f"{post_id}/comments", comment)
+async def _comment_then_edit(sender: BareSender, post_id: str, comment: str, edited: str) -> None:
+    """As the product does: the comment is the delivery; the status-line edit follows it."""
+    sender.count(await sender.graph(f"{post_id}/comments", comment) is not None)
+    await sender.graph(post_id, edited)
 
 
 async def run(spec: ClientSpec) -> ClientResult:
     practices = bench_practices(spec.practices)
-    opening = render_all(practices, IncidentStatus.INVESTIGATING, 0, OPENING_TEXT)
-    update = render_all(practices, IncidentStatus.IDENTIFIED, 1, UPDATE_TEXT)
+    directory = load_directory(Path(spec.directory)).practices  # the texts ours renders, too
+    opening = render_all(directory, IncidentStatus.INVESTIGATING, 0, OPENING_TEXT)
+    update = render_all(directory, IncidentStatus.IDENTIFIED, 1, UPDATE_TEXT)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         sender, posts, meter = BareSender(spec, session), dict[str, str](), EffortMeter()
         trigger = meter.start()
