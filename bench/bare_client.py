@@ -207,13 +207,10 @@ async def run(spec: ClientSpec) -> ClientResult:
         await sender.close()
     return ClientResult(
         trigger=trigger,
-        written=trigger,
+        written=None,
         update_posted=None if spec.texts_only else opening_done,
-        opening_done=opening_done,
         finished=finished,
         **asdict(effort),
-        delivered=sender.delivered,
-        failed=sender.failed,
     )
 
 

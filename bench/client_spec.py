@@ -54,16 +54,13 @@ class ClientResult:
     """Times are time.time() on the shared clock; the fakes record acceptance on the same one."""
 
     trigger: float
-    written: float  # the opening is in the outbox (ours) / ready to send (bare)
+    written: float | None  # ours: the opening is in the outbox (the bare client has no outbox)
     update_posted: float | None
-    opening_done: float | None  # the client's own view: every opening message answered
     finished: float
     cpu_seconds: float  # user + system, all threads, trigger to finished
     peak_rss_mb: float
     max_stall_ms: float  # longest event-loop stall, trigger to finished
-    stall_at: float  # seconds after the trigger when it happened
-    delivered: int  # messages the client counted as delivered (opening + update)
-    failed: int
+    stall_at: float  # seconds after the trigger when it happened: for a person profiling a miss
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")

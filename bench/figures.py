@@ -2,7 +2,7 @@
 
 Acceptance is measured AT the fakes, as the provider would see it; "first request" is the
 first request to arrive at any fake. A message is an update if it carries the update's text
-(or is the Facebook post edit that goes with it); a repeat of the same text to the same
+(Facebook status-line edits are left out: the comment is the update); a repeat of the same text to the same
 recipient is a duplicate.
 """
 
@@ -27,7 +27,6 @@ class ClientUsage:
     cpu_seconds: float | None = None
     peak_rss_mb: float | None = None
     max_stall_ms: float | None = None
-    failed: int = 0
     retries: Retries | None = None  # ours only: from its outbox
 
 
@@ -50,7 +49,6 @@ class RunFigures:
     update_done_s: float | None  # update posted -> its last message accepted
     duplicates: int
     missing: int  # expected messages (opening + update) never accepted
-    failed: int  # messages the client gave up on
     faults: int  # faults the fakes injected
     refused_429: int  # Notify's rate-limit refusals
     max_attempts: int | None  # ours: the most attempts any opening delivery needed
@@ -60,7 +58,7 @@ class RunFigures:
 
 
 def _is_update(message: dict[str, Any]) -> bool:
-    return message["kind"] == "edit" or UPDATE_MARK in message["text"]
+    return UPDATE_MARK in message["text"]
 
 
 def _first_acceptances(messages: list[dict[str, Any]]) -> tuple[list[float], int]:
@@ -119,7 +117,6 @@ def run_figures(scenario: Scenario, client: str, collected: Collected, usage: Cl
         update_done_s=update[-1] - posted if posted is not None and update else None,
         duplicates=dup_opening + dup_update,
         missing=max(expected - len(opening) - len(update), 0),
-        failed=usage.failed,
         faults=sum(collected.injected.values()),
         refused_429=collected.refusals.get("429", 0),
         max_attempts=usage.retries.max_attempts if usage.retries else None,

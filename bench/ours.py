@@ -13,7 +13,6 @@ import asyncio
 import gc
 import sys
 import time
-from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from broadcaster.dispatcher import Dispatcher
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.log_setup import configure_logging
 from broadcaster.message_content import content_from_text
-from broadcaster.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.runtime import open_database, running_dispatcher, wait_until_settled
 from broadcaster.settings import GraphSettings, NotifySettings, Settings, SmtpSettings
 from broadcaster.store.records import StoredUpdate
@@ -111,10 +110,8 @@ async def _broadcast(
     opening = await service.open(opening_request(spec, settings), actor=ACTOR)
     dispatcher.wake()
     written = time.time()
-    opening_done = None
     if spec.update_after is None:
-        await _settle(engine, opening, spec)
-        opening_done = time.time()
+        await _settle(engine, opening, spec)  # the update follows a settled opening
     else:
         await asyncio.sleep(max(0.0, trigger + spec.update_after - time.time()))
     update, update_posted = None, None
@@ -122,26 +119,23 @@ async def _broadcast(
         update_posted = time.time()
         update = await service.post_update(opening.incident_id, update_request(spec, settings), actor=ACTOR)
         dispatcher.wake()
-    counts = await _settle(engine, opening, spec)
-    opening_done = opening_done or time.time()
+    if spec.update_after is not None:  # the update went out during the opening
+        await _settle(engine, opening, spec)
     if update is not None:
-        counts += await _settle(engine, update, spec)
+        await _settle(engine, update, spec)
     finished = time.time()
     effort = await meter.finish()
     return ClientResult(
         trigger=trigger,
         written=written,
         update_posted=update_posted,
-        opening_done=opening_done,
         finished=finished,
         **asdict(effort),
-        delivered=counts[DeliveryState.DELIVERED],
-        failed=counts[DeliveryState.FAILED],
     )
 
 
-async def _settle(engine: AsyncEngine, stored: StoredUpdate, spec: ClientSpec) -> Counter[DeliveryState]:
-    return await wait_until_settled(
+async def _settle(engine: AsyncEngine, stored: StoredUpdate, spec: ClientSpec) -> None:
+    await wait_until_settled(
         engine, stored.update_id, give_up_after=spec.give_up_after, poll_seconds=POLL_SECONDS
     )
 

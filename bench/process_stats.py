@@ -41,9 +41,6 @@ class LoopStallMonitor:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    def reset(self) -> None:
-        self.max_stall, self.stall_at = 0.0, 0.0
-
     async def _run(self) -> None:
         while True:
             before = time.perf_counter()

@@ -36,7 +36,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("<=2 retries p100 s", "slowest_two_retries_s", 2),
     ("fakes CPU", "fakes_cpu", 2),
 )
-NOTIFY_ALLOWED_PER_SECOND = 3000 / 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,11 +112,10 @@ def _run_client(
         trigger=r.trigger,
         finished=r.finished,
         update_posted=r.update_posted,
-        written=r.written if client == OURS else None,
+        written=r.written,
         cpu_seconds=r.cpu_seconds,
         peak_rss_mb=r.peak_rss_mb,
         max_stall_ms=r.max_stall_ms,
-        failed=r.failed,
         retries=opening_retries(run_dir / "ours.db", r.trigger) if client == OURS else None,
     )
 

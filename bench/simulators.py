@@ -168,5 +168,5 @@ def _merge(into: Collected, provider: str, record: dict[str, Any]) -> None:
     into.arrivals += record["arrivals"]
     for fault, n in record["injected"].items():
         into.injected[fault] = into.injected.get(fault, 0) + n
-    if provider == "notify":
-        into.refusals = dict(record["refusals"])
+    for status, n in record["refusals"].items():
+        into.refusals[status] = into.refusals.get(status, 0) + n

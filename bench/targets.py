@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.report import APPRISE, BARE, NOTIFY_ALLOWED_PER_SECOND, OURS, Summary, figure
+from bench.config import NOTIFY_LIMIT
+from bench.report import APPRISE, BARE, OURS, Summary, figure
 from broadcaster.settings import RetrySettings
 
 HANDFUL_OF_429S = 5
@@ -64,7 +65,7 @@ def check_targets(
         )
     )
     rate = f(rate_limit_scenario, OURS, "sustained_per_second")
-    share = rate / NOTIFY_ALLOWED_PER_SECOND if rate is not None else None
+    share = rate / (NOTIFY_LIMIT / 60) if rate is not None else None
     out.append(
         _verdict("Notify rate limit on: sustained texts >= 95% of 50/s", share, "{:.1%}", _ge(share, 0.95))
     )
