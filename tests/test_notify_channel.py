@@ -173,7 +173,7 @@ async def test_email_without_a_subject_fails_before_calling_notify(
     channel = NotifyEmailChannel(settings=settings_for(notify_url, fake), session=session)
     outcome = await channel.send(outgoing(EMAIL))
     assert shape(outcome) == ("failed", False)
-    assert fake.received_at == []
+    assert fake.arrivals == []
 
 
 async def test_skewed_clock_fails_and_needs_attention(
@@ -375,7 +375,7 @@ async def test_pacer_keeps_a_burst_within_the_configured_rate(
     messages = [outgoing(f"+4477009001{n:02d}", delivery_id=n) for n in range(40)]
     outcomes = await asyncio.gather(*(channel.send(m) for m in messages))
     assert all(isinstance(o, Delivered) for o in outcomes)
-    arrivals = limited.received_at
+    arrivals = limited.arrivals
     assert most_in_any_window(arrivals, 0.5) <= 20 + 10 + 1  # burst + half a second's worth
     assert max(arrivals) - min(arrivals) >= (40 - 20) / 20 - 0.1
 

@@ -148,7 +148,6 @@ class NotifyFake:
     hang_seconds: float = 30.0
     clock: Callable[[], float] = time.time  # the fake's idea of "now" for the token's iat
     notifications: list[StoredNotification] = field(default_factory=list)
-    received_at: list[float] = field(default_factory=list)  # monotonic arrival of every send
     arrivals: list[float] = field(default_factory=list)  # time.time() as each send arrived
     refusals: Counter[int] = field(default_factory=Counter)  # error replies by HTTP status
 
@@ -217,7 +216,6 @@ class NotifyFake:
     async def _create(self, request: web.Request) -> web.Response:
         self.arrivals.append(time.time())
         await asyncio.sleep(self.latency_seconds + self._random.uniform(0, self.jitter_seconds))
-        self.received_at.append(time.monotonic())
         self._authenticate(request)
         kind = request.match_info["kind"]
         body = await _json_object(request)

@@ -49,6 +49,7 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
+    at: float  # time.time() when it was accepted
 
 
 @dataclass
@@ -60,7 +61,6 @@ class MailRecorder:
     connections: int = 0
     logins: list[str] = field(default_factory=list)  # usernames that logged in
     arrivals: list[float] = field(default_factory=list)  # time.time() of every MAIL FROM
-    accepted_at: list[float] = field(default_factory=list)  # time.time(), one per `received`
 
     def to(self, recipient: str) -> list[EmailMessage]:
         return [m.message for m in self.received if recipient in m.rcpt_tos]
@@ -68,9 +68,9 @@ class MailRecorder:
     def write_records(self, path: Path, plan: FaultPlan) -> None:
         """Dump every accepted message and MAIL FROM arrival for a benchmark (bench_records)."""
         accepted = (
-            AcceptedMessage(at, "email", ",".join(m.rcpt_tos), str(m.message["Message-ID"]),
+            AcceptedMessage(m.at, "email", ",".join(m.rcpt_tos), str(m.message["Message-ID"]),
                             _plain_text(m.message))
-            for at, m in zip(self.accepted_at, self.received, strict=True)
+            for m in self.received
         )  # fmt: skip
         write_records(path, accepted=accepted, arrivals=self.arrivals, injected=plan.injected)
 
@@ -135,9 +135,8 @@ class FakeSmtpHandler:
         if fault in FAULT_REPLIES:
             self.recorder.refused_at_data.append(str(parsed["Message-ID"]))
             return FAULT_REPLIES[fault]
-        mail = ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), parsed)
+        mail = ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), parsed, time.time())
         self.recorder.received.append(mail)
-        self.recorder.accepted_at.append(time.time())
         return ACCEPT_THEN_FAIL if fault is not Fault.NONE else "250 2.0.0 OK queued"
 
     def authenticate(
