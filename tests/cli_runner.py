@@ -62,5 +62,11 @@ async def start_cli(env: dict[str, str], workdir: Path, *args: str) -> asyncio.s
 
 async def run_cli_async(env: dict[str, str], workdir: Path, *args: str, within: float = 240) -> CliResult:
     process = await start_cli(env, workdir, *args)
-    out, err = await asyncio.wait_for(process.communicate(), timeout=within)
-    return CliResult(process.returncode or 0, out.decode(), err.decode())
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=within)
+    except TimeoutError:
+        process.kill()  # never leave a stuck CLI holding the port and database
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return CliResult(process.returncode, out.decode(), err.decode())

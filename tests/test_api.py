@@ -61,7 +61,6 @@ async def test_opened_incident_is_delivered_and_reported(client: TestClient, tmp
         return found["updates"][0]["deliveries"] == {"delivered": 3}  # type: ignore[index, no-any-return]
 
     await eventually_async(all_delivered)
-    assert found["updates"][0]["deliveries"] == {"delivered": 3}  # type: ignore[index]
     assert found["updates"][0]["author"] == "comms.officer"  # type: ignore[index]
     assert (tmp_path / "outbox/INC-1/X99002").is_dir()
 

@@ -1,32 +1,26 @@
 """A sender killed mid-broadcast loses nothing and duplicates nothing: a restart finishes the job.
 
-The first process is SIGKILLed while posts are in flight at a real (local) Graph API. Those
-posts land after it died, so their outcome is unknown. `broadcaster serve`, started next,
-takes the dead worker's claims back when their lease runs out, finds those posts by their
-reference marker instead of posting again, and sends everything that was still pending.
+The first process is SIGKILLed while posts are in flight at a real (local) Graph API, so their
+outcome is unknown to the outbox. `broadcaster serve`, started next, takes the dead worker's
+claims back when their lease runs out, looks for those posts by their reference marker before
+posting again, and sends everything that was still pending. (A post that lands although its
+answer is lost is covered by the end-to-end test's act-then-timeout fault.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import sqlite3
 from pathlib import Path
 
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestServer, unused_port
 
 from tests.cli_runner import cli_env, start_cli
 from tests.fakes.graph_api import GraphFake
 from tests.polling import eventually
 
 PAGES = 24
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def delivered_count(db: Path) -> int:
@@ -54,7 +48,7 @@ async def test_killed_sender_is_resumed_by_serve_without_duplicate_posts(
         graph__base_url=str(server.make_url("")).rstrip("/"),
         graph__concurrency="4",
         dispatch__lease_seconds="2",
-        port=str(free_port()),
+        port=str(unused_port()),
         **{f"secrets__fb_{i}": f"token-{i}-S3CRET" for i in range(PAGES)},
     )
     sender = await start_cli(
@@ -62,18 +56,18 @@ async def test_killed_sender_is_resumed_by_serve_without_duplicate_posts(
     )
     # Some posts made, and more received by the fake but not yet answered.
     await eventually(lambda: len(graph.writes) >= 8 and len(graph.requests) > len(graph.writes))
-    in_flight_at_kill = len(graph.requests) - len(graph.writes)
     sender.send_signal(signal.SIGKILL)
     await sender.wait()
     assert delivered_count(tmp_path / "broadcaster.db") < PAGES
 
     server_process = await start_cli(env, tmp_path, "--log-level", "info", "serve")
-    await eventually(lambda: delivered_count(tmp_path / "broadcaster.db") == PAGES, within=30, every=0.1)
-    server_process.send_signal(signal.SIGTERM)
-    _out, err = await asyncio.wait_for(server_process.communicate(), timeout=30)
+    try:
+        await eventually(lambda: delivered_count(tmp_path / "broadcaster.db") == PAGES, within=30, every=0.1)
+    finally:
+        server_process.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(server_process.communicate(), timeout=30)
 
     assert delivered_count(tmp_path / "broadcaster.db") == PAGES
     assert {page: len(graph.posts_on(page)) for page in graph.tokens} == dict.fromkeys(graph.tokens, 1)
-    assert in_flight_at_kill > 0
     assert b'"event": "delivery_reconciled"' in err
     assert server_process.returncode == 0

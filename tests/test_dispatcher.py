@@ -27,7 +27,7 @@ from broadcaster.retry_policy import RetryPolicy
 from broadcaster.settings import DispatchSettings, RetrySettings, Settings
 from broadcaster.store.records import StoredUpdate
 from broadcaster.store.schema import deliveries
-from tests.polling import eventually
+from tests.polling import eventually, eventually_async
 
 ROUTE = "sms/outbox"
 
@@ -137,7 +137,11 @@ async def test_adapter_crash_is_recorded_as_failed_and_logged_once(
     with capture_logs() as logs:
         running(dispatcher(engine, channel, concurrency=2))
         await eventually(lambda: len(channel.sent) == 2)
-        await asyncio.sleep(0.3)
+
+        async def all_settled() -> bool:  # results reach the database in batches
+            return set((await states(engine)).values()) <= {"delivered", "failed"}
+
+        await eventually_async(all_settled)
     found = await states(engine)
     assert found[crashing] == "failed"
     assert sorted(found.values()) == ["delivered", "delivered", "failed"]

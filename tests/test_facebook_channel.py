@@ -151,6 +151,7 @@ async def test_update_still_delivered_when_the_post_can_no_longer_be_edited(rig:
         result = await rig.channel.send(update(post_id))
     [comment] = rig.fake.posts[post_id].comments
     assert result == Delivered(provider_id=comment.id)
+    assert rig.fake.posts[post_id].message == OPENING_TEXT  # what the page still shows
     assert "facebook_status_line_not_edited" in [entry["event"] for entry in logs]
 
 

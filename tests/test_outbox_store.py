@@ -203,7 +203,9 @@ async def test_endpoint_that_works_again_no_longer_needs_attention(
         attention=Attention(first.route, first.recipient, first.practice, "token expired"),
     )  # fmt: skip
     await record_outcomes(engine, [flagged], now=NOW)
-    assert [a[2] for a in await endpoints_needing_attention(engine)] == [first.recipient]
+    assert await endpoints_needing_attention(engine) == [
+        (first.practice, first.route, first.recipient, "token expired")
+    ]
 
     await open_one(svc)
     second = (await claim_due(engine, route="facebook/outbox", limit=1, owner="a", lease_seconds=9, now=NOW))[
