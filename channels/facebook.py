@@ -1,14 +1,11 @@
-"""Facebook Page channel: a page post opens the thread; updates edit its status line and comment."""
+"""Facebook Page channel: a page post opens the thread; updates comment, then edit its status line."""
 
 from __future__ import annotations
 
 import re
-from typing import TypeVar
 from urllib.parse import quote
 
 import aiohttp
-import structlog
-from pydantic import BaseModel
 
 from broadcaster.channel_contract import OutgoingMessage
 from broadcaster.errors import ConfigError
@@ -16,9 +13,6 @@ from broadcaster.outcomes import Delivered, Failed, NotFound, ReconcileResult, R
 from broadcaster.secret_refs import SecretLookup
 from broadcaster.settings import GraphSettings
 from channels.graph_call import Created, Edited, GraphCall
-
-_log = structlog.get_logger(__name__)
-_Reply = TypeVar("_Reply", bound=BaseModel)
 
 
 def marker_in_text(marker: str, text: str) -> bool:
