@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.audience import Audience
@@ -21,6 +22,7 @@ from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.settings import Settings
 from broadcaster.store.queries import deliveries_of, get_incident, list_incidents
 from broadcaster.store.records import parse_incident_ref
+from broadcaster.store_health import driver_message
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SERVICE = web.AppKey("service", IncidentService)
@@ -58,6 +60,7 @@ def make_app(
     app[DISPATCHER] = dispatcher
     app[SERVICE] = IncidentService(engine=engine, directory=directory, settings=settings)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/incidents", incidents_index)
     app.router.add_post("/api/incidents", open_incident)
     app.router.add_get("/api/incidents/{ref}", incident_detail)
@@ -102,7 +105,27 @@ def _incident_id(request: web.Request) -> int:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    await list_incidents(request.app[ENGINE], limit=1)  # proves the database answers
+    """Alive, and sending only what it can record: 503 while the store refuses the dispatcher's
+    writes (sending is paused meanwhile) or a dispatcher loop has stopped."""
+    return _health_reply(request.app[DISPATCHER])
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready for work: the store answers a read, and the dispatcher runs and can write."""
+    try:
+        await list_incidents(request.app[ENGINE], limit=1)
+    except SQLAlchemyError as exc:
+        problem = f"reading the store fails: {driver_message(exc)}"
+        return web.json_response({"status": "failing", "problems": [problem]}, status=503)
+    return _health_reply(request.app[DISPATCHER])
+
+
+def _health_reply(dispatcher: Dispatcher) -> web.Response:
+    problems = [p.describe() for p in dispatcher.health.problems]
+    if not dispatcher.running:
+        problems.append("the dispatcher is not running")
+    if problems:
+        return web.json_response({"status": "failing", "sending": "paused", "problems": problems}, status=503)
     return web.json_response({"status": "ok"})
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,9 +36,12 @@ from broadcaster.store.claims import (
     thread_contexts,
 )
 from broadcaster.store.records import incident_ref
-from broadcaster.store.write_queue import write_queue
+from broadcaster.store_health import StoreHealth
 
 log = structlog.get_logger(__name__)
+
+_CLAIMING = "claiming deliveries"
+_RECOVERING = "taking back expired claims"
 
 
 @dataclass
@@ -60,8 +64,10 @@ class Dispatcher:
         policy: RetryPolicy,
         settings: DispatchSettings,
         owner: str,
+        incident_id: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`incident_id`: deliver only that incident's messages (a command-line send)."""
         self._engine = engine
         self._policy = policy
         self._settings = settings
@@ -71,10 +77,17 @@ class Dispatcher:
             route: _RouteState(channel, concurrency[route], asyncio.Semaphore(concurrency[route]))
             for route, channel in channels.items()
         }
-        self._store_writes = write_queue(engine)
-        self.writer = ResultWriter(engine=engine, on_released=self.wake, clock=clock)
+        self._incident_id = incident_id
+        self.health = StoreHealth(clock=clock)
+        self.writer = ResultWriter(engine=engine, health=self.health, on_released=self.wake, clock=clock)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
+
+    @property
+    def running(self) -> bool:
+        """Every loop is alive: for `/readyz`."""
+        return bool(self._background) and not any(t.done() for t in self._background)
 
     def wake(self) -> None:
         """New or newly due work may exist: every route looks again now."""
@@ -82,12 +95,11 @@ class Dispatcher:
             state.wake.set()
 
     async def run(self) -> None:
-        """Dispatch until `stop()`; then hand back unstarted claims and flush results."""
-        writer = asyncio.create_task(self.writer.run(), name="result-writer")
-        loops = [
-            asyncio.create_task(self._route_loop(route), name=f"route:{route}") for route in self._routes
-        ]
-        loops.append(asyncio.create_task(self._maintenance_loop(), name="lease-recovery"))
+        """Dispatch until `stop()`; then let sends in flight finish, write every outcome and hand
+        back every claim that was never attempted, so no other process waits out their lease."""
+        writer = self._background_task(self.writer.run(), "result-writer")
+        loops = [self._background_task(self._route_loop(route), f"route:{route}") for route in self._routes]
+        loops.append(self._background_task(self._maintenance_loop(), "lease-recovery"))
         try:
             await self._stopping.wait()
         finally:
@@ -98,16 +110,40 @@ class Dispatcher:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
-            await self.writer.flush()
+            await self._hand_back()
+
+    def _background_task(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._report_crash)
+        self._background.append(task)
+        return task
+
+    def _report_crash(self, task: asyncio.Task[None]) -> None:
+        # Said at once, not at shutdown: a loop that died silently once let sending run on.
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self.health.failed(f"dispatcher loop {task.get_name()}", exc)
+
+    async def _hand_back(self) -> None:
+        unwritten = await self.writer.flush_remaining(give_up_after=self._settings.shutdown_write_seconds)
+        try:
+            released = await release_claims(
+                self._engine, owner=self._owner, now=self._clock(), keep=unwritten
+            )
+        except Exception as exc:  # reported, then the lease brings them back
+            log.error(
+                "claims_not_handed_back",
+                error=str(exc),
+                comes_back_after_seconds=self._settings.lease_seconds,
+            )
+            return
+        if released:
+            log.info("claims_handed_back", deliveries=released)
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def _finish_in_flight(self) -> None:
-        unstarted = [i for s in self._routes.values() for i in s.unstarted]
-        async with self._store_writes:
-            await release_claims(self._engine, unstarted, owner=self._owner, now=self._clock())
-        unstarted_names = {f"delivery:{i}" for i in unstarted}
+        unstarted_names = {f"delivery:{i}" for s in self._routes.values() for i in s.unstarted}
         for task in list(self._tasks):
             if task.get_name() in unstarted_names:
                 task.cancel()
@@ -129,9 +165,10 @@ class Dispatcher:
         capacity = self._capacity(state)
         while True:
             state.wake.clear()
+            await self.writer.accepting.wait()  # claim nothing whose outcome could not be recorded
             room = capacity - len(state.in_hand)
-            if room >= self._claim_threshold(state) or (room > 0 and not state.in_hand):
-                async with self._store_writes:
+            try:
+                if room >= self._claim_threshold(state) or (room > 0 and not state.in_hand):
                     claimed = await claim_due(
                         self._engine,
                         route=route,
@@ -139,11 +176,18 @@ class Dispatcher:
                         owner=self._owner,
                         lease_seconds=self._settings.lease_seconds,
                         now=self._clock(),
+                        incident_id=self._incident_id,
                     )
-                if claimed:
-                    await self._start(state, claimed)
-                    continue
-            await self._idle(route, state, room_left=room > 0)
+                    self.health.succeeded(_CLAIMING)
+                    if claimed:
+                        await self._start(state, claimed)
+                        continue
+                await self._idle(route, state, room_left=room > 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store refused: say so, wait, try again
+                self.health.failed(_CLAIMING, exc)
+                await asyncio.sleep(self.health.retry_in(_CLAIMING))
 
     async def _idle(self, route: str, state: _RouteState, *, room_left: bool) -> None:
         timeout = self._settings.idle_poll_seconds
@@ -170,6 +214,8 @@ class Dispatcher:
     async def _deliver(self, state: _RouteState, item: ClaimedDelivery, thread: ThreadContext) -> None:
         try:
             async with state.semaphore:
+                # Outcomes cannot be written now: hold the send until they can (or shutdown).
+                await self.writer.accepting.wait()
                 state.unstarted.discard(item.id)
                 message = _message_for(item, thread)
                 with structlog.contextvars.bound_contextvars(
@@ -236,8 +282,15 @@ class Dispatcher:
     async def _maintenance_loop(self) -> None:
         interval = max(self._settings.lease_seconds / 4, 1.0)
         while True:
-            async with self._store_writes:
+            try:
                 recovered = await recover_expired_leases(self._engine, now=self._clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # reported; the next round tries again
+                self.health.failed(_RECOVERING, exc)
+                await asyncio.sleep(self.health.retry_in(_RECOVERING))
+                continue
+            self.health.succeeded(_RECOVERING)
             if recovered:
                 self.wake()
             await asyncio.sleep(interval)

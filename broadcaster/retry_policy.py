@@ -29,7 +29,7 @@ class RetryPolicy:
     def __init__(self, settings: RetrySettings) -> None:
         self._settings = settings
         self._wait = wait_exponential_jitter(
-            initial=settings.initial_seconds,
+            multiplier=settings.initial_seconds,
             max=settings.max_backoff_seconds,
             jitter=settings.jitter_seconds,
         )

@@ -23,7 +23,7 @@ ProgressCallback = Callable[[Counter[DeliveryState]], None]
 
 @contextlib.asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds)
     try:
         await migrate(engine)
         yield engine
@@ -33,9 +33,10 @@ async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 @contextlib.asynccontextmanager
 async def running_dispatcher(
-    engine: AsyncEngine, settings: Settings, routes: Iterable[str]
+    engine: AsyncEngine, settings: Settings, routes: Iterable[str], *, incident_id: int | None = None
 ) -> AsyncIterator[Dispatcher]:
-    """A dispatcher working in the background for these routes until the block ends."""
+    """A dispatcher working in the background for these routes until the block ends
+    (for one incident only, when `incident_id` is given)."""
     channel_set = build_channels(settings, routes)
     dispatcher = Dispatcher(
         engine=engine,
@@ -44,6 +45,7 @@ async def running_dispatcher(
         policy=RetryPolicy(settings.retry),
         settings=settings.dispatch,
         owner=settings.node_name,
+        incident_id=incident_id,
     )
     task = asyncio.create_task(dispatcher.run(), name="dispatcher")
     try:

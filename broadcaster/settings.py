@@ -89,6 +89,9 @@ class DispatchSettings(BaseModel):
     idle_poll_seconds: PositiveFloat = 0.5  # how often an idle dispatcher looks for new work
     prefetch_per_route: PositiveInt = 32  # claimed ahead of free slots, per provider route
     outbox_concurrency: PositiveInt = 8
+    # On the way out, how long to keep retrying outcomes the store refuses before leaving them
+    # to the lease (they are then checked with the provider before any resend).
+    shutdown_write_seconds: PositiveFloat = 30.0
 
 
 class SmsPolicy(BaseModel):
@@ -116,6 +119,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///broadcaster.db"
+    # How long a write waits while another process (a server, a command-line send) holds
+    # SQLite's write lock; past it the write is retried with backoff and sending pauses.
+    database_busy_timeout_seconds: PositiveFloat = 10.0
     directory: Path = Field(default_factory=example_directory_path)
     outbox_dir: Path = Path("outbox")
     runbooks_dir: Path | None = None

@@ -9,12 +9,13 @@ once update N-1 there is delivered or failed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    TextClause,
     Update,
     bindparam,
     delete,
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from broadcaster.channel_contract import RenderedContent, ThreadContext
 from broadcaster.models import FINAL_STATES, ChannelKind, DeliveryState, IncidentStatus
 from broadcaster.store.schema import deliveries, endpoint_attention
+from broadcaster.store.transactions import write_transaction
 
 # Literal, not bound: SQLite only uses the partial index when it can see these exact values.
 _CLAIMABLE = text("deliveries.state IN ('pending', 'retrying', 'unknown')")
@@ -100,14 +102,17 @@ _CLAIM_COLUMNS = (
 )
 
 
-def _claim_statement(*, skip_locked: bool) -> Update:
+def _claim_statement(*, skip_locked: bool, one_incident: bool) -> Update:
+    conditions: list[ColumnElement[bool] | TextClause] = [
+        deliveries.c.route == bindparam("b_route"),
+        _CLAIMABLE,
+        deliveries.c.next_attempt_at <= bindparam("now"),
+    ]
+    if one_incident:  # a command-line send delivers its own incident and leaves the rest
+        conditions.append(deliveries.c.incident_id == bindparam("b_incident"))
     candidates: Select[tuple[int]] = (
         select(deliveries.c.id)
-        .where(
-            deliveries.c.route == bindparam("b_route"),
-            _CLAIMABLE,
-            deliveries.c.next_attempt_at <= bindparam("now"),
-        )
+        .where(*conditions)
         .order_by(deliveries.c.update_id.desc(), deliveries.c.id)
         .limit(bindparam("limit"))
     )
@@ -127,15 +132,34 @@ def _claim_statement(*, skip_locked: bool) -> Update:
 
 
 # Built once: SQLAlchemy then reuses their compiled form instead of rebuilding them per call.
-_CLAIM = {False: _claim_statement(skip_locked=False), True: _claim_statement(skip_locked=True)}
+_CLAIM = {
+    (pg, one): _claim_statement(skip_locked=pg, one_incident=one)
+    for pg in (False, True)
+    for one in (False, True)
+}
 
 
 async def claim_due(
-    engine: AsyncEngine, *, route: str, limit: int, owner: str, lease_seconds: float, now: float
+    engine: AsyncEngine,
+    *,
+    route: str,
+    limit: int,
+    owner: str,
+    lease_seconds: float,
+    now: float,
+    incident_id: int | None = None,
 ) -> list[ClaimedDelivery]:
-    statement = _CLAIM[engine.dialect.name == "postgresql"]
-    params = {"b_route": route, "now": now, "limit": limit, "owner": owner, "until": now + lease_seconds}
-    async with engine.begin() as conn:
+    """Claim up to `limit` due deliveries of `route` (of one incident only, if given)."""
+    statement = _CLAIM[engine.dialect.name == "postgresql", incident_id is not None]
+    params = {
+        "b_route": route,
+        "now": now,
+        "limit": limit,
+        "owner": owner,
+        "until": now + lease_seconds,
+        "b_incident": incident_id,
+    }
+    async with write_transaction(engine) as conn:
         rows = (await conn.execute(statement, params)).all()
     claimed = [
         ClaimedDelivery(
@@ -219,7 +243,7 @@ async def record_outcomes(engine: AsyncEngine, outcomes: Sequence[RecordedOutcom
         for o in outcomes
     ]
     finished = {o.thread_key for o in outcomes if o.state.is_final}
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         await conn.execute(_RECORD, params)
         await _update_attention(conn, outcomes, now)
         if not finished:
@@ -296,18 +320,21 @@ async def _update_attention(conn: AsyncConnection, outcomes: Sequence[RecordedOu
         )
 
 
-async def release_claims(engine: AsyncEngine, ids: Sequence[int], *, owner: str, now: float) -> None:
-    """Hand back claims that were never attempted (shutdown): they are simply due again."""
-    if not ids:
-        return
-    async with engine.begin() as conn:
-        await conn.execute(
+async def release_claims(engine: AsyncEngine, *, owner: str, now: float, keep: Collection[int] = ()) -> int:
+    """Hand back every claim of `owner` still marked sending (shutdown): they are due again.
+
+    Called once the owner's sends have all finished and their outcomes are written, so what is
+    left was never attempted, including a claim committed just as its loop was stopped. `keep`
+    lists deliveries that were attempted but whose outcome could not be written: they stay
+    claimed until the lease runs out, then are reconciled with the provider before any resend.
+    """
+    conditions = [deliveries.c.lease_owner == owner, deliveries.c.state == DeliveryState.SENDING.value]
+    if keep:
+        conditions.append(deliveries.c.id.not_in(list(keep)))
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
             update(deliveries)
-            .where(
-                deliveries.c.id.in_(ids),
-                deliveries.c.lease_owner == owner,
-                deliveries.c.state == DeliveryState.SENDING.value,
-            )
+            .where(*conditions)
             .values(
                 state=literal_column("CASE WHEN needs_reconcile THEN 'unknown' ELSE 'pending' END"),
                 lease_owner=None,
@@ -315,11 +342,12 @@ async def release_claims(engine: AsyncEngine, ids: Sequence[int], *, owner: str,
                 updated_at=now,
             )
         )
+    return result.rowcount
 
 
 async def recover_expired_leases(engine: AsyncEngine, *, now: float) -> int:
     """A worker died mid-send: its attempt may have landed, so reconcile before resending."""
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         result = await conn.execute(
             update(deliveries)
             .where(deliveries.c.state == DeliveryState.SENDING.value, deliveries.c.lease_until < now)

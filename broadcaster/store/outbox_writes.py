@@ -24,7 +24,7 @@ from broadcaster.store.records import (
     incident_ref,
 )
 from broadcaster.store.schema import audit_events, deliveries, incidents, updates
-from broadcaster.store.write_queue import write_queue
+from broadcaster.store.transactions import write_transaction
 
 # Given the incident reference, render every delivery. Called inside the transaction: rendering
 # is pure CPU, so no network call ever happens while the transaction is open. It runs in a worker
@@ -45,7 +45,7 @@ async def open_incident(
     now: float,
     deadline_seconds: float,
 ) -> StoredUpdate:
-    async with write_queue(engine), engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         result = await conn.execute(
             insert(incidents).values(
                 title=incident.title,
@@ -85,7 +85,7 @@ async def append_update(
     fields: dict[str, str] | None = None,
 ) -> StoredUpdate:
     """Add the next update to an incident; `fields` replaces its runbook values if given."""
-    async with write_queue(engine), engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         found = await conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id))
         if found.first() is None:
             raise UnknownIncident(
