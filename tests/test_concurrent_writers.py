@@ -64,12 +64,12 @@ class Fleet:
 
 @pytest.fixture
 async def fleet(tmp_path: Path, aiohttp_server: object) -> AsyncIterator[Fleet]:
-    graph = GraphFake(any_page_token=PAGE_TOKEN, latency_seconds=0.005)
-    notify = NotifyFake(latency_seconds=0.005)
+    graph = GraphFake(any_page_token=PAGE_TOKEN, latency_seconds=0.02)
+    notify = NotifyFake(latency_seconds=0.02)
     graph_server: TestServer = await aiohttp_server(graph.app())  # type: ignore[operator]
     notify_server: TestServer = await aiohttp_server(notify.app())  # type: ignore[operator]
     (tmp_path / "practices.yaml").write_text(directory_yaml(PRACTICES), encoding="utf-8")
-    async with running_smtp_server(latency=0.002) as smtp:
+    async with running_smtp_server(latency=0.01) as smtp:
         env = cli_env(
             tmp_path,
             directory=str(tmp_path / "practices.yaml"),
@@ -100,7 +100,11 @@ async def open_through_api(base: str, title: str) -> int:
         aiohttp.ClientSession() as http,
         http.post(
             f"{base}/api/incidents",
-            json={"title": title, "message": "Phones are down. Use NHS 111 online.", "audience": {"all": True}},
+            json={
+                "title": title,
+                "message": "Phones are down. Use NHS 111 online.",
+                "audience": {"all": True},
+            },
             headers={"Authorization": f"Bearer {API_TOKEN}"},
         ) as reply,
     ):
@@ -108,25 +112,34 @@ async def open_through_api(base: str, title: str) -> int:
 
 
 async def test_server_cli_sends_and_api_opens_share_one_store_without_loss_or_repeats(fleet: Fleet) -> None:
-    """serve + two CLI sends + three API opens at 1,000 practices: all settle, nothing twice."""
+    """serve + two CLI sends + five API opens, all started on a new store: all settle once."""
     base = f"http://127.0.0.1:{fleet.env['BROADCASTER_PORT']}"
+    # All three processes start on a database that does not exist yet: one of them migrates.
     server = await start_cli(fleet.env, fleet.workdir, "serve")
     try:
-        await eventually_async(lambda: _healthy(base), within=60)
         sends = [
-            run_cli_async(
-                fleet.env, fleet.workdir, "send", "--all", "--title", f"CLI {n}", "--message", "Phones down."
+            asyncio.create_task(
+                run_cli_async(
+                    fleet.env,
+                    fleet.workdir,
+                    "send",
+                    "--all",
+                    "--title",
+                    f"CLI {n}",
+                    "--message",
+                    "Phones down.",
+                )
             )
             for n in (1, 2)
         ]
-        opens = [open_through_api(base, f"API {n}") for n in (1, 2, 3)]
-        results = await asyncio.gather(*sends, *opens)
-        cli_results, api_statuses = results[:2], results[2:]
+        await eventually_async(lambda: _healthy(base), within=60)
+        api_statuses = await asyncio.gather(*(open_through_api(base, f"API {n}") for n in range(1, 6)))
+        cli_results = await asyncio.gather(*sends)
         assert [r.code for r in cli_results] == [0, 0], [r.err[-2000:] for r in cli_results]
-        assert api_statuses == [201, 201, 201]
-        incidents = 5
+        assert api_statuses == [201] * 5
+        incidents = 7
         expected = incidents * PRACTICES * 3
-        await eventually(lambda: states(fleet.db) == Counter(delivered=expected), within=240, every=0.5)
+        await eventually(lambda: states(fleet.db) == Counter(delivered=expected), within=300, every=0.5)
         assert await _healthy(base)
     finally:
         server.send_signal(signal.SIGTERM)
