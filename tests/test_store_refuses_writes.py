@@ -112,3 +112,31 @@ async def test_nothing_is_sent_while_the_store_refuses_writes_and_all_lands_afte
 
 async def _is(base: str, status: int) -> bool:
     return await health_status(base) == status
+
+
+async def test_a_stopped_cli_send_hands_back_its_claims_at_once(
+    tmp_path: Path, aiohttp_server: object
+) -> None:
+    """SIGTERM to `broadcaster send`: exit 3, and no delivery is left claimed for the lease."""
+    graph = GraphFake(any_page_token=PAGE_TOKEN, latency_seconds=0.3)
+    graph_server: TestServer = await aiohttp_server(graph.app())  # type: ignore[operator]
+    (tmp_path / "practices.yaml").write_text(directory_yaml(), encoding="utf-8")
+    env = cli_env(
+        tmp_path,
+        directory=str(tmp_path / "practices.yaml"),
+        graph__base_url=str(graph_server.make_url("")).rstrip("/"),
+        graph__concurrency="4",
+        secrets__fb_all=PAGE_TOKEN,
+    )
+    sender = await start_cli(env, tmp_path, "send", "--all", "--title", "Down", "--message", "Down.")
+    await eventually(lambda: len(graph.writes) >= 8, within=60)
+    sender.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(sender.communicate(), timeout=30)
+
+    assert sender.returncode == 3, err.decode()[-2000:]
+    assert "`broadcaster serve` will send it" in err.decode()
+    with sqlite3.connect(tmp_path / "broadcaster.db") as conn:
+        by_state = dict(conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+    assert "sending" not in by_state
+    assert by_state["delivered"] == len(graph.posts)  # every post made was recorded
+    assert by_state["delivered"] + by_state["pending"] == PAGES

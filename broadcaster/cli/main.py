@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -32,18 +33,29 @@ def stderr_console() -> Console:
 
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run one command's coroutine; refusals become exit status 2 with the reason on stderr."""
+    """Run one command's coroutine; refusals become exit status 2 with the reason on stderr.
+
+    SIGTERM stops it the way Ctrl-C does: sends in flight finish, their outcomes are written and
+    every claim not yet attempted is handed back, so nothing waits out a lease.
+    """
     try:
-        return asyncio.run(factory())
+        return asyncio.run(_stopped_by_sigterm(factory))
     except BroadcasterError as exc:
         click.echo(f"error: {SCRUBBER.scrub(str(exc))}", err=True)
         sys.exit(ExitCode.REFUSED)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         click.echo(
             "interrupted: anything not yet sent stays queued; `broadcaster serve` will send it",
             err=True,
         )
         sys.exit(ExitCode.NOT_FINISHED)
+
+
+async def _stopped_by_sigterm(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+    return await factory()
 
 
 class _Group(click.Group):
