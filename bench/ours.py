@@ -41,7 +41,6 @@ from broadcaster.store.records import StoredUpdate
 
 ROUTES = ("facebook/graph", "sms/notify", "email/smtp")
 ACTOR = Actor(name="bench", origin="bench@localhost")
-POLL_SECONDS = 0.2  # how often we look for "settled", as the CLI does; acceptance is timed at the fakes
 
 
 def bench_settings(spec: ClientSpec, directory: Directory) -> Settings:
@@ -111,7 +110,7 @@ async def _broadcast(
     dispatcher.wake()
     written = time.time()
     if spec.update_after is None:
-        await _settle(engine, opening, spec)  # the update follows a settled opening
+        await _settle(engine, dispatcher, opening, spec)  # the update follows a settled opening
     else:
         await asyncio.sleep(max(0.0, trigger + spec.update_after - time.time()))
     update, update_posted = None, None
@@ -120,9 +119,9 @@ async def _broadcast(
         update = await service.post_update(opening.incident_id, update_request(spec, settings), actor=ACTOR)
         dispatcher.wake()
     if spec.update_after is not None:  # the update went out during the opening
-        await _settle(engine, opening, spec)
+        await _settle(engine, dispatcher, opening, spec)
     if update is not None:
-        await _settle(engine, update, spec)
+        await _settle(engine, dispatcher, update, spec)
     finished = time.time()
     effort = await meter.finish()
     return ClientResult(
@@ -134,9 +133,12 @@ async def _broadcast(
     )
 
 
-async def _settle(engine: AsyncEngine, stored: StoredUpdate, spec: ClientSpec) -> None:
+async def _settle(
+    engine: AsyncEngine, dispatcher: Dispatcher, stored: StoredUpdate, spec: ClientSpec
+) -> None:
+    # Followed through the result writer's outcome stream, as the CLI does; acceptance is timed at the fakes.
     await wait_until_settled(
-        engine, stored.update_id, give_up_after=spec.give_up_after, poll_seconds=POLL_SECONDS
+        engine, stored.update_id, outcomes=dispatcher.writer.outcomes, give_up_after=spec.give_up_after
     )
 
 

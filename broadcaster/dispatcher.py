@@ -216,6 +216,8 @@ class Dispatcher:
             async with state.semaphore:
                 # Outcomes cannot be written now: hold the send until they can (or shutdown).
                 await self.writer.accepting.wait()
+                if self._stopping.is_set():  # stopping: start nothing new; it is handed back
+                    return
                 state.unstarted.discard(item.id)
                 message = _message_for(item, thread)
                 with structlog.contextvars.bound_contextvars(
@@ -266,6 +268,7 @@ class Dispatcher:
             attention = Attention(item.route, item.recipient, item.practice, outcome.reason)
         return RecordedOutcome(
             delivery_id=item.id,
+            update_id=item.update_id,
             thread_key=item.thread_key,
             route=item.route,
             recipient=item.recipient,

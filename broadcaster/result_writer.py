@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,12 +23,12 @@ from tenacity import (
 )
 from tenacity.stop import stop_base, stop_never
 
+from broadcaster.outcome_stream import OutcomeStream
 from broadcaster.store.claims import RecordedOutcome, record_outcomes
 from broadcaster.store_health import StoreHealth
 
 log = structlog.get_logger(__name__)
 
-OutcomeListener = Callable[[Sequence[RecordedOutcome]], None]
 RECORDING = "recording outcomes"
 
 
@@ -61,10 +61,7 @@ class ResultWriter:
         self.accepting = asyncio.Event()  # set: an outcome sent now could be recorded
         self.accepting.set()
         self._failing = False
-        self._listeners: list[OutcomeListener] = []
-
-    def add_listener(self, listener: OutcomeListener) -> None:
-        self._listeners.append(listener)
+        self.outcomes = OutcomeStream()  # every batch, once written
 
     def add(self, outcome: RecordedOutcome) -> None:
         self._pending.append(outcome)
@@ -106,8 +103,7 @@ class ResultWriter:
             # Only now, written, does the batch leave memory.
             del self._pending[: len(batch)]
             self._update_accepting()
-            for listener in self._listeners:
-                listener(batch)
+            self.outcomes.publish(batch)
             if released or any(not o.state.is_final for o in batch):
                 self._on_released()
 

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.dispatcher import Dispatcher
 from broadcaster.models import FINAL_STATES, DeliveryState
+from broadcaster.outcome_stream import OutcomeStream
 from broadcaster.registry import build_channels
 from broadcaster.retry_policy import RetryPolicy
 from broadcaster.settings import Settings
 from broadcaster.store.engine import create_engine, migrate
-from broadcaster.store.queries import progress_of_update
+from broadcaster.store.queries import states_of_update
 
 ProgressCallback = Callable[[Counter[DeliveryState]], None]
 
@@ -60,17 +61,34 @@ async def wait_until_settled(
     engine: AsyncEngine,
     update_id: int,
     *,
+    outcomes: OutcomeStream,
     give_up_after: float,
     on_progress: ProgressCallback | None = None,
-    poll_seconds: float = 0.2,
+    recheck_seconds: float = 2.0,
 ) -> Counter[DeliveryState]:
-    """Poll an update's deliveries until all are delivered or failed, or `give_up_after` s pass."""
+    """Follow an update's deliveries until all are delivered or failed, or `give_up_after` s pass.
+
+    Progress comes from this process's written outcomes as they land. The store is read again
+    only when the stream has been quiet for `recheck_seconds` (or lagged): another process, such
+    as `broadcaster serve`, may be delivering some of the same update, and its outcomes reach
+    the store but not this stream.
+    """
     give_up_at = time.monotonic() + give_up_after
-    while True:
-        counts = await progress_of_update(engine, update_id)
-        if on_progress is not None:
-            on_progress(counts)
-        settled = all(state in FINAL_STATES for state, n in counts.items() if n)
-        if settled or time.monotonic() >= give_up_at:
-            return counts
-        await asyncio.sleep(poll_seconds)
+    with outcomes.subscribe() as stream:
+        # Subscribed before reading, so nothing written in between is missed.
+        states = await states_of_update(engine, update_id)
+        while True:
+            counts = Counter(states.values())
+            if on_progress is not None:
+                on_progress(counts)
+            left = give_up_at - time.monotonic()
+            if all(state in FINAL_STATES for state in states.values()) or left <= 0:
+                return counts
+            batch = await stream.next_batch(within=min(left, recheck_seconds))
+            if batch is None or stream.lagged:
+                stream.lagged = False
+                states = await states_of_update(engine, update_id)
+                continue
+            for outcome in batch:
+                if outcome.delivery_id in states:
+                    states[outcome.delivery_id] = outcome.state

@@ -205,15 +205,21 @@ async def test_apprise_runs_in_the_owned_pool_not_on_the_event_loop(
 async def test_apprise_slower_than_the_deadline_is_retried(
     aiohttp_server: ServerFactory, pool: ThreadPoolExecutor
 ) -> None:
-    """When apprise has not finished by settings.timeout_seconds the send reports Retry."""
+    """When apprise has not finished by settings.timeout_seconds the send reports Retry.
+
+    The endpoint answers only once the test has the result, so it is late for certain."""
+    answered = asyncio.Event()
 
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(1.0)
+        await answered.wait()
         return web.Response()
 
     app = web.Application()
     app.router.add_post("/slow", slow)
     server = await aiohttp_server(app)
     channel = channel_for(f"json://127.0.0.1:{server.port}/slow", pool, timeout=0.2)
-    result = await channel.send(outgoing())
+    try:
+        result = await channel.send(outgoing())
+    finally:
+        answered.set()
     assert result == Retry("apprise did not finish within 0.2s")

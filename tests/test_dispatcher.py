@@ -8,6 +8,7 @@ fakes elsewhere.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -21,9 +22,10 @@ from broadcaster.directory import Directory, load_directory
 from broadcaster.dispatcher import Dispatcher
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService
 from broadcaster.message_content import content_from_text
-from broadcaster.models import ChannelKind, Severity
+from broadcaster.models import ChannelKind, DeliveryState, Severity
 from broadcaster.outcomes import Delivered, NotFound, ReconcileResult, SendResult
 from broadcaster.retry_policy import RetryPolicy
+from broadcaster.runtime import wait_until_settled
 from broadcaster.settings import DispatchSettings, RetrySettings, Settings
 from broadcaster.store.records import StoredUpdate
 from broadcaster.store.schema import deliveries
@@ -33,12 +35,15 @@ ROUTE = "sms/outbox"
 
 
 class ScriptedChannel:
-    """Holds each send for `delay` seconds, remembers order and peak concurrency, may crash."""
+    """Holds each send for `delay` seconds or until `gate` opens; remembers order and peak
+    concurrency; may crash."""
 
     route = ROUTE
 
-    def __init__(self, *, delay: float = 0.0, crash_for: str | None = None) -> None:
-        self.delay, self.crash_for = delay, crash_for
+    def __init__(
+        self, *, delay: float = 0.0, gate: asyncio.Event | None = None, crash_for: str | None = None
+    ) -> None:
+        self.delay, self.gate, self.crash_for = delay, gate, crash_for
         self.sent: list[OutgoingMessage] = []
         self.in_flight = self.peak = 0
 
@@ -47,6 +52,8 @@ class ScriptedChannel:
         self.peak = max(self.peak, self.in_flight)
         try:
             await asyncio.sleep(self.delay)
+            if self.gate is not None:
+                await self.gate.wait()
             if message.recipient == self.crash_for:
                 raise KeyError("a bug in an adapter")
             self.sent.append(message)
@@ -117,11 +124,22 @@ async def states(engine: AsyncEngine) -> dict[str, str]:
 async def test_concurrency_per_route_is_bounded(
     engine: AsyncEngine, running: Callable[[Dispatcher], None], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Never more sends in flight on a route than its limit, and every delivery is made."""
+    """Never more sends in flight on a route than its limit, and every delivery is made.
+
+    The sends are held until the test opens the gate, so the limit is reached for certain and
+    the dispatcher has claimed its prefetch on top before any send may finish."""
     directory = many_practices(tmp_path_factory, 40)
     await open_incident(engine, directory, Audience(everyone=True))
-    channel = ScriptedChannel(delay=0.02)
+    gate = asyncio.Event()
+    channel = ScriptedChannel(gate=gate)
     running(dispatcher(engine, channel, concurrency=5))
+
+    async def limit_and_prefetch_claimed() -> bool:
+        return list((await states(engine)).values()).count("sending") == 5 + 4
+
+    await eventually_async(limit_and_prefetch_claimed)
+    assert channel.in_flight == 5
+    gate.set()
     await eventually(lambda: len(channel.sent) == 40)
     assert channel.peak == 5
 
@@ -177,13 +195,69 @@ async def test_stopping_hands_back_claims_not_yet_started(
     """On shutdown, sends in flight finish and prefetched ones return to pending for the next worker."""
     directory = many_practices(tmp_path_factory, 20)
     await open_incident(engine, directory, Audience(everyone=True))
-    channel = ScriptedChannel(delay=0.2)
+    gate = asyncio.Event()
+    channel = ScriptedChannel(gate=gate)
     d = dispatcher(engine, channel, concurrency=2)
     task = asyncio.create_task(d.run())
     await eventually(lambda: channel.in_flight == 2)
     d.stop()
+    gate.set()  # the two in flight may finish only once stopping has begun
     await task
     counts: dict[str, int] = {}
     for state in (await states(engine)).values():
         counts[state] = counts.get(state, 0) + 1
-    assert counts == {"delivered": len(channel.sent), "pending": 20 - len(channel.sent)}
+    assert counts == {"delivered": 2, "pending": 18}
+    assert len(channel.sent) == 2
+
+
+async def test_written_outcomes_reach_subscribers_only_once_recorded(
+    engine: AsyncEngine, running: Callable[[Dispatcher], None], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The outcome stream carries each delivery's outcome once, and only after the store has it."""
+    directory = many_practices(tmp_path_factory, 12)
+    stored = await open_incident(engine, directory, Audience(everyone=True))
+    d = dispatcher(engine, ScriptedChannel(), concurrency=3)
+    seen: list[int] = []
+    with d.writer.outcomes.subscribe() as stream:
+        running(d)
+        while len(seen) < 12:
+            batch = await stream.next_batch(within=10)
+            assert batch is not None, f"only {len(seen)} of 12 outcomes arrived"
+            recorded = await states_by_id(engine)
+            for outcome in batch:
+                assert outcome.update_id == stored.update_id
+                assert recorded[outcome.delivery_id] == outcome.state.value == "delivered"
+                seen.append(outcome.delivery_id)
+    assert sorted(seen) == sorted(recorded)
+
+
+async def test_progress_sees_deliveries_made_by_another_process(
+    engine: AsyncEngine, running: Callable[[Dispatcher], None], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Deliveries another dispatcher (a `serve` elsewhere) made reach only the store, not this
+    process's stream: `wait_until_settled` still settles on them, by reading the store when its
+    own stream is quiet."""
+    directory = many_practices(tmp_path_factory, 10)
+    stored = await open_incident(engine, directory, Audience(everyone=True))
+    ours = dispatcher(engine, ScriptedChannel(), concurrency=2)  # never started: its stream stays quiet
+    elsewhere_channel = ScriptedChannel()
+    reports: list[int] = []
+    running(dispatcher(engine, elsewhere_channel, concurrency=2))
+    counts = await wait_until_settled(
+        engine,
+        stored.update_id,
+        outcomes=ours.writer.outcomes,
+        give_up_after=30,
+        on_progress=lambda c: reports.append(c[DeliveryState.DELIVERED]),
+        recheck_seconds=0.2,
+    )
+    assert counts == Counter({DeliveryState.DELIVERED: 10})
+    assert len(elsewhere_channel.sent) == 10
+    assert reports[-1] == 10
+    assert reports == sorted(reports)  # progress never goes backwards
+
+
+async def states_by_id(engine: AsyncEngine) -> dict[int, str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(deliveries.c.id, deliveries.c.state))
+        return {r.id: r.state for r in rows}

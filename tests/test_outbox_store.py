@@ -17,6 +17,7 @@ from broadcaster.models import DeliveryState, IncidentStatus, Severity
 from broadcaster.settings import Settings
 from broadcaster.store.claims import (
     Attention,
+    ClaimedDelivery,
     RecordedOutcome,
     claim_due,
     record_outcomes,
@@ -54,12 +55,13 @@ async def states(engine: AsyncEngine, update_id: int) -> list[str]:
         return [r.state for r in rows]
 
 
-def finished(claimed_id: int, thread_key: str, route: str, recipient: str) -> RecordedOutcome:
+def finished(item: ClaimedDelivery) -> RecordedOutcome:
     return RecordedOutcome(
-        delivery_id=claimed_id,
-        thread_key=thread_key,
-        route=route,
-        recipient=recipient,
+        delivery_id=item.id,
+        update_id=item.update_id,
+        thread_key=item.thread_key,
+        route=item.route,
+        recipient=item.recipient,
         state=DeliveryState.DELIVERED,
         attempts=1,
         next_attempt_at=NOW,
@@ -107,7 +109,7 @@ async def test_update_waits_for_the_previous_message_of_its_thread(
     assert [c.seq for c in claimed] == [0]
     released = await record_outcomes(
         engine,
-        [finished(claimed[0].id, claimed[0].thread_key, claimed[0].route, claimed[0].recipient)],
+        [finished(claimed[0])],
         now=NOW,
     )
     assert released == 1
@@ -197,7 +199,8 @@ async def test_endpoint_that_works_again_no_longer_needs_attention(
         0
     ]
     flagged = RecordedOutcome(
-        delivery_id=first.id, thread_key=first.thread_key, route=first.route, recipient=first.recipient,
+        delivery_id=first.id, update_id=first.update_id, thread_key=first.thread_key,
+        route=first.route, recipient=first.recipient,
         state=DeliveryState.FAILED, attempts=1, next_attempt_at=NOW, needs_reconcile=False,
         last_error="token expired",
         attention=Attention(first.route, first.recipient, first.practice, "token expired"),
@@ -211,7 +214,5 @@ async def test_endpoint_that_works_again_no_longer_needs_attention(
     second = (await claim_due(engine, route="facebook/outbox", limit=1, owner="a", lease_seconds=9, now=NOW))[
         0
     ]
-    await record_outcomes(
-        engine, [finished(second.id, second.thread_key, second.route, second.recipient)], now=NOW
-    )
+    await record_outcomes(engine, [finished(second)], now=NOW)
     assert await endpoints_needing_attention(engine) == []

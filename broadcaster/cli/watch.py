@@ -43,8 +43,14 @@ async def deliver_and_watch(
             waiting = counts[DeliveryState.RETRYING] + counts[DeliveryState.UNKNOWN]
             bar.update(task, completed=done, failed=counts[DeliveryState.FAILED], waiting=waiting)
 
-        async with running_dispatcher(engine, settings, routes, incident_id=stored.incident_id):
-            counts = await wait_until_settled(engine, stored.update_id, give_up_after=wait, on_progress=show)
+        async with running_dispatcher(engine, settings, routes, incident_id=stored.incident_id) as dispatcher:
+            await wait_until_settled(
+                engine,
+                stored.update_id,
+                outcomes=dispatcher.writer.outcomes,
+                give_up_after=wait,
+                on_progress=show,
+            )
     # The dispatcher flushed its last results on the way out: read the final figures.
     counts = await progress_of_update(engine, stored.update_id)
     console.print(summary_line(stored.incident_ref, counts))

@@ -69,6 +69,7 @@ class Attention:
 @dataclass(frozen=True, slots=True)
 class RecordedOutcome:
     delivery_id: int
+    update_id: int
     thread_key: str
     route: str
     recipient: str

@@ -117,6 +117,15 @@ async def progress_of_update(engine: AsyncEngine, update_id: int) -> Counter[Del
         return Counter({DeliveryState(state): count for state, count in rows})
 
 
+async def states_of_update(engine: AsyncEngine, update_id: int) -> dict[int, DeliveryState]:
+    """Each of an update's deliveries and its state now."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.id, deliveries.c.state).where(deliveries.c.update_id == update_id)
+        )
+        return {r.id: DeliveryState(r.state) for r in rows}
+
+
 async def routes_of_update(engine: AsyncEngine, update_id: int) -> set[str]:
     async with engine.connect() as conn:
         rows = await conn.execute(

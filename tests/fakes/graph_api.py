@@ -108,6 +108,10 @@ class GraphFake:
     writes: list[GraphWrite] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # "METHOD /path?query", as received
     arrivals: list[float] = field(default_factory=list)  # time.time() as each request arrived
+    # Tests: writes after this many are made but their replies wait for `replies_released`,
+    # so a client can be caught for certain with requests the provider acted on but never answered.
+    answer_only_first_writes: int | None = None
+    replies_released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._errors: dict[str, deque[GraphErrorReply]] = defaultdict(deque)
@@ -216,6 +220,8 @@ class GraphFake:
         if fault in FAULT_REPLIES and fault is not Fault.ACT_THEN_ERROR:
             return self._error(FAULT_REPLIES[fault])
         body = act()
+        if self.answer_only_first_writes is not None and len(self.writes) > self.answer_only_first_writes:
+            await self.replies_released.wait()
         if fault is Fault.ACT_THEN_TIMEOUT:
             await asyncio.sleep(self.hang_seconds)  # written already; the client has given up
         if fault is Fault.ACT_THEN_ERROR:
