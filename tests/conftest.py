@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+import inspect
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,18 @@ def blockbuster() -> Iterator[BlockBuster]:
     """Fails the test if anything blocks the event loop (sync I/O, time.sleep) while it runs."""
     with blockbuster_ctx() as bb:
         yield bb
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Every async test body runs under blockbuster, watching the product's own code: a blocking
+    call made from `broadcaster` or `channels` on the event loop fails the test. Fixtures' set-up
+    is outside the watch; tests that ask for the `blockbuster` fixture watch every module."""
+    function = getattr(item, "function", None)
+    if not inspect.iscoroutinefunction(function) or "blockbuster" in getattr(item, "fixturenames", ()):
+        return (yield)
+    with blockbuster_ctx(["broadcaster", "channels"]):
+        return (yield)
 
 
 @pytest.fixture

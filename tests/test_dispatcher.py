@@ -68,7 +68,8 @@ class ScriptedChannel:
         return None
 
 
-def many_practices(tmp_path_factory: pytest.TempPathFactory, count: int) -> Directory:
+async def many_practices(tmp_path_factory: pytest.TempPathFactory, count: int) -> Directory:
+    """A directory of `count` SMS-only practices, loaded off the event loop, which blockbuster watches."""
     path = tmp_path_factory.mktemp("dir") / "practices.yaml"
     rows = [
         f"  - {{ods: D{10000 + i}, name: P{i}, groups: [g{i % 2}], sms: {{provider: outbox, "
@@ -76,7 +77,7 @@ def many_practices(tmp_path_factory: pytest.TempPathFactory, count: int) -> Dire
         for i in range(count)
     ]
     path.write_text("practices:\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    return load_directory(path)
+    return await asyncio.to_thread(load_directory, path)
 
 
 async def open_incident(engine: AsyncEngine, directory: Directory, audience: Audience) -> StoredUpdate:
@@ -128,7 +129,7 @@ async def test_concurrency_per_route_is_bounded(
 
     The sends are held until the test opens the gate, so the limit is reached for certain and
     the dispatcher has claimed its prefetch on top before any send may finish."""
-    directory = many_practices(tmp_path_factory, 40)
+    directory = await many_practices(tmp_path_factory, 40)
     await open_incident(engine, directory, Audience(everyone=True))
     gate = asyncio.Event()
     channel = ScriptedChannel(gate=gate)
@@ -148,7 +149,7 @@ async def test_adapter_crash_is_recorded_as_failed_and_logged_once(
     engine: AsyncEngine, running: Callable[[Dispatcher], None], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """An exception escaping an adapter fails that delivery only, logged once with its traceback."""
-    directory = many_practices(tmp_path_factory, 3)
+    directory = await many_practices(tmp_path_factory, 3)
     await open_incident(engine, directory, Audience(everyone=True))
     crashing = directory.endpoints(directory.practices[1])[0].recipient
     channel = ScriptedChannel(crash_for=crashing)
@@ -172,7 +173,7 @@ async def test_a_new_update_is_not_starved_by_a_large_broadcast(
     engine: AsyncEngine, running: Callable[[Dispatcher], None], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """A second incident queued mid-broadcast goes out before the broadcast's tail."""
-    directory = many_practices(tmp_path_factory, 120)
+    directory = await many_practices(tmp_path_factory, 120)
     await open_incident(engine, directory, Audience(groups=("g0",)))
     channel = ScriptedChannel(delay=0.02)
     d = dispatcher(engine, channel, concurrency=4)
@@ -193,7 +194,7 @@ async def test_stopping_hands_back_claims_not_yet_started(
     engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """On shutdown, sends in flight finish and prefetched ones return to pending for the next worker."""
-    directory = many_practices(tmp_path_factory, 20)
+    directory = await many_practices(tmp_path_factory, 20)
     await open_incident(engine, directory, Audience(everyone=True))
     gate = asyncio.Event()
     channel = ScriptedChannel(gate=gate)
@@ -214,7 +215,7 @@ async def test_written_outcomes_reach_subscribers_only_once_recorded(
     engine: AsyncEngine, running: Callable[[Dispatcher], None], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The outcome stream carries each delivery's outcome once, and only after the store has it."""
-    directory = many_practices(tmp_path_factory, 12)
+    directory = await many_practices(tmp_path_factory, 12)
     stored = await open_incident(engine, directory, Audience(everyone=True))
     d = dispatcher(engine, ScriptedChannel(), concurrency=3)
     seen: list[int] = []
@@ -237,7 +238,7 @@ async def test_progress_sees_deliveries_made_by_another_process(
     """Deliveries another dispatcher (a `serve` elsewhere) made reach only the store, not this
     process's stream: `wait_until_settled` still settles on them, by reading the store when its
     own stream is quiet."""
-    directory = many_practices(tmp_path_factory, 10)
+    directory = await many_practices(tmp_path_factory, 10)
     stored = await open_incident(engine, directory, Audience(everyone=True))
     ours = dispatcher(engine, ScriptedChannel(), concurrency=2)  # never started: its stream stays quiet
     elsewhere_channel = ScriptedChannel()
