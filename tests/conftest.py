@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Iterator
-import inspect
 from pathlib import Path
 
 import pytest
