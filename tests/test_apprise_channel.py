@@ -15,12 +15,13 @@ from aiohttp.test_utils import TestServer
 from blockbuster import BlockBuster
 from pydantic import SecretStr
 
-from broadcaster.channel_contract import OutgoingMessage, RenderedContent
-from broadcaster.models import ChannelKind, IncidentStatus
+from broadcaster.channel_contract import OutgoingMessage
+from broadcaster.models import ChannelKind
 from broadcaster.outcomes import Delivered, Failed, Retry
 from broadcaster.secret_refs import SecretLookup
 from broadcaster.settings import AppriseSettings
 from channels.apprise_channel import AppriseChannel
+from tests.messages import outgoing_message
 
 # apprise's email plugin imports the stdlib imghdr (for PGPy) the first time plugins load; Python
 # 3.11 flags that module as deprecated, which filterwarnings=error would turn into a failure.
@@ -73,17 +74,12 @@ def channel_for(
 
 
 def outgoing(*, channel: ChannelKind = ChannelKind.APPRISE, recipient: str = "hook_url") -> OutgoingMessage:
-    return OutgoingMessage(
-        delivery_id=1,
-        incident_ref="INC-42",
-        update_seq=0,
-        status=IncidentStatus.INVESTIGATING,
-        practice="M83001",
+    return outgoing_message(
         channel=channel,
         recipient=recipient,
         credential_ref="hook_url",
-        content=RenderedContent(body="Phones are down; use 0161 000 0000.", subject="[INC-42] Phones"),
-        marker="Ref INC-42",
+        body="Phones are down; use 0161 000 0000.",
+        subject="[INC-42] Phones",
     )
 
 

@@ -10,14 +10,15 @@ import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from broadcaster.channel_contract import OutgoingMessage, RenderedContent, ThreadContext
-from broadcaster.models import ChannelKind, IncidentStatus
+from broadcaster.channel_contract import OutgoingMessage
+from broadcaster.models import ChannelKind
 from broadcaster.outcomes import Delivered, Failed, NotFound, Retry
 from broadcaster.settings import SmtpSettings
 from channels.email_message import build_email, message_id_for
 from channels.smtp_email import SmtpEmailChannel
 from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.smtp_server import RunningSmtpServer, Stage, running_smtp_server
+from tests.messages import outgoing_message
 
 RECIPIENT = "manager@riverside.nhs.uk"
 SUBJECT = "[INC-42] Phones down"
@@ -27,18 +28,15 @@ PASSWORD = "correct-horse-battery-staple"
 def outgoing(
     seq: int = 0, *, delivery_id: int | None = None, previous: tuple[str, ...] = ()
 ) -> OutgoingMessage:
-    return OutgoingMessage(
+    return outgoing_message(
         delivery_id=delivery_id if delivery_id is not None else 100 + seq,
-        incident_ref="INC-42",
         update_seq=seq,
-        status=IncidentStatus.INVESTIGATING,
-        practice="M83001",
         channel=ChannelKind.EMAIL,
         recipient=RECIPIENT,
-        credential_ref=None,
-        content=RenderedContent(body=f"Update {seq}: phones are still down.", subject=SUBJECT),
+        body=f"Update {seq}: phones are still down.",
+        subject=SUBJECT,
         marker=f"Ref INC-42.{seq}",
-        thread=ThreadContext(root_id=previous[0] if previous else None, previous_ids=previous),
+        previous_ids=previous,
     )
 
 

@@ -22,24 +22,22 @@ from broadcaster.settings import GraphSettings
 from channels.facebook import FacebookPageChannel, marker_in_text
 from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.graph_api import GraphErrorReply, GraphFake
+from tests.messages import outgoing_message
 
 PAGE = "1000001"
 TOKEN = "EAAGtestpagetoken0001secret"
+EXHAUSTED = {"call_count": 100, "total_cputime": 12, "total_time": 30}  # X-App-Usage, in %
 MakeServer = Callable[[Application], Awaitable[TestServer]]
 OPENING_TEXT = "INVESTIGATING: phones down at Riverside Surgery\nUse 111 online. Ref INC-42"
 
 
 def opening(marker: str = "Ref INC-42", text: str = OPENING_TEXT) -> OutgoingMessage:
-    return OutgoingMessage(
-        delivery_id=1,
+    return outgoing_message(
         incident_ref=marker.removeprefix("Ref ").split(".")[0],
-        update_seq=0,
-        status=IncidentStatus.INVESTIGATING,
-        practice="M83001",
         channel=ChannelKind.FACEBOOK,
         recipient=PAGE,
         credential_ref="fb_m83001",
-        content=RenderedContent(body=text),
+        body=text,
         marker=marker,
     )
 
@@ -48,17 +46,14 @@ def update(root_id: str | None, *, headline: str | None = "IDENTIFIED: phone lin
     body = "Update: the phone provider has found the fault. Ref INC-42.2"
     content = RenderedContent(body=body, opening_body=f"{headline}\nPhones down. {body}", headline=headline)
     thread = ThreadContext(root_id=root_id, root_body=OPENING_TEXT if root_id else None)
-    return OutgoingMessage(
+    return outgoing_message(
         delivery_id=2,
-        incident_ref="INC-42",
         update_seq=2,
         status=IncidentStatus.IDENTIFIED,
-        practice="M83001",
         channel=ChannelKind.FACEBOOK,
         recipient=PAGE,
         credential_ref="fb_m83001",
         content=content,
-        marker="Ref INC-42.2",
         thread=thread,
     )
 
@@ -155,22 +150,21 @@ async def test_update_still_delivered_when_the_post_can_no_longer_be_edited(rig:
     assert "facebook_status_line_not_edited" in [entry["event"] for entry in logs]
 
 
-async def test_facebook_expired_token_is_not_retried(rig: Rig) -> None:
-    """Graph 190/463 fails the delivery and flags the page for a new token."""
-    rig.plan.script(f"feed:{PAGE}", Fault.TOKEN_EXPIRED)
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (Fault.TOKEN_EXPIRED, "page token expired - get a new page token"),  # Graph 190/463
+        (Fault.PERMISSION, "graph error 200"),  # permission removed
+    ],
+)
+async def test_lost_page_access_fails_and_flags_the_page(rig: Rig, fault: Fault, reason: str) -> None:
+    """No retry when the page's token or permission is gone: the delivery fails, flagged for a person."""
+    rig.plan.script(f"feed:{PAGE}", fault)
     result = await rig.channel.send(opening())
     assert isinstance(result, Failed)
     assert result.needs_attention
-    assert "page token expired - get a new page token" in result.reason
+    assert reason in result.reason
     assert rig.fake.posts_on(PAGE) == []
-
-
-async def test_removed_permission_needs_attention(rig: Rig) -> None:
-    """Graph 200 (permission removed) fails the delivery and flags the page."""
-    rig.plan.script(f"feed:{PAGE}", Fault.PERMISSION)
-    result = await rig.channel.send(opening())
-    assert isinstance(result, Failed)
-    assert result.needs_attention
 
 
 @pytest.mark.parametrize("code", [32, 80001])
@@ -197,30 +191,21 @@ async def test_throttled_post_is_retried_after_the_hinted_time(
     assert f"graph error {code}" in result.reason
 
 
-async def test_transient_graph_error_on_create_is_ambiguous(rig: Rig) -> None:
-    """Graph code 2 on a create may have landed, so it is retried only after a reconcile."""
-    rig.plan.script(f"feed:{PAGE}", Fault.TRANSIENT)
+@pytest.mark.parametrize(
+    ("fault", "posts_made"),
+    [
+        (Fault.TRANSIENT, 0),  # Graph code 2 on a create: it may have landed
+        (Fault.ACT_THEN_ERROR, 1),  # code 1 after the post was written
+        (Fault.ACT_THEN_TIMEOUT, 1),  # the reply never came; the post exists
+    ],
+)
+async def test_a_create_that_may_have_landed_is_ambiguous(rig: Rig, fault: Fault, posts_made: int) -> None:
+    """Retried only after a reconcile, whether or not the post is really there."""
+    rig.plan.script(f"feed:{PAGE}", fault)
     result = await rig.channel.send(opening())
     assert isinstance(result, Retry)
     assert result.ambiguous
-
-
-async def test_act_then_error_is_ambiguous(rig: Rig) -> None:
-    """Graph code 1 after the post was written is ambiguous: the post exists."""
-    rig.plan.script(f"feed:{PAGE}", Fault.ACT_THEN_ERROR)
-    result = await rig.channel.send(opening())
-    assert isinstance(result, Retry)
-    assert result.ambiguous
-    assert len(rig.fake.posts_on(PAGE)) == 1
-
-
-async def test_act_then_timeout_is_ambiguous(rig: Rig) -> None:
-    """A create that times out is ambiguous: the fake did write it."""
-    rig.plan.script(f"feed:{PAGE}", Fault.ACT_THEN_TIMEOUT)
-    result = await rig.channel.send(opening())
-    assert isinstance(result, Retry)
-    assert result.ambiguous
-    assert len(rig.fake.posts_on(PAGE)) == 1
+    assert len(rig.fake.posts_on(PAGE)) == posts_made
 
 
 async def test_refused_connection_is_not_ambiguous(rig: Rig) -> None:
@@ -404,27 +389,23 @@ def test_marker_match_is_exact(text: str, found: bool) -> None:
     assert marker_in_text("Ref INC-4", text) is found
 
 
-async def test_throttle_without_usage_estimate_honours_retry_after(rig: Rig) -> None:
-    """With no BUC estimate, a Retry-After header sets the wait."""
-    throttled = GraphErrorReply(4, "Application request limit reached", headers={"Retry-After": "7"})
-    rig.fake.reply_with_error(f"feed:{PAGE}", throttled)
+@pytest.mark.parametrize(
+    ("reply", "usage", "wait"),
+    [
+        # No BUC estimate: a Retry-After header sets the wait.
+        (GraphErrorReply(4, "Application request limit reached", headers={"Retry-After": "7"}), None, 7.0),
+        # X-App-Usage at 100% with no estimate: the default one-minute wait.
+        (GraphErrorReply(4, "Application limit reached"), EXHAUSTED, 60.0),
+        # No estimate, no Retry-After, usage below 100%: no hint; the dispatcher's backoff decides.
+        (GraphErrorReply(17, "User request limit reached"), None, None),
+    ],
+)  # fmt: skip
+async def test_throttle_wait_follows_the_best_hint_graph_gives(
+    rig: Rig, reply: GraphErrorReply, usage: dict[str, int] | None, wait: float | None
+) -> None:
+    if usage is not None:
+        rig.fake.app_usage = usage
+    rig.fake.reply_with_error(f"feed:{PAGE}", reply)
     result = await rig.channel.send(opening())
     assert isinstance(result, Retry)
-    assert result.after == 7.0
-
-
-async def test_throttle_with_app_usage_exhausted_waits_a_minute(rig: Rig) -> None:
-    """X-App-Usage at 100% with no estimate gives the default one-minute wait."""
-    rig.fake.app_usage = {"call_count": 100, "total_cputime": 12, "total_time": 30}
-    rig.fake.reply_with_error(f"feed:{PAGE}", GraphErrorReply(4, "Application limit reached"))
-    result = await rig.channel.send(opening())
-    assert isinstance(result, Retry)
-    assert result.after == 60.0
-
-
-async def test_throttle_without_any_hint_leaves_the_wait_to_the_dispatcher(rig: Rig) -> None:
-    """No usage estimate, no Retry-After, usage below 100%: no hint at all."""
-    rig.fake.reply_with_error(f"feed:{PAGE}", GraphErrorReply(17, "User request limit reached"))
-    result = await rig.channel.send(opening())
-    assert isinstance(result, Retry)
-    assert result.after is None
+    assert result.after == wait

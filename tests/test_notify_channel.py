@@ -19,13 +19,14 @@ from structlog.testing import capture_logs
 
 from broadcaster.channel_contract import OutgoingMessage, RenderedContent
 from broadcaster.errors import ConfigError
-from broadcaster.models import ChannelKind, IncidentStatus
+from broadcaster.models import ChannelKind
 from broadcaster.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
 from broadcaster.settings import NotifySettings
 from channels.notify import NotifyEmailChannel, NotifySmsChannel
 from channels.notify_auth import mint_token, parse_api_key
 from tests.fakes.faults import Fault
 from tests.fakes.notify_api import FAKE_SECRET, FAKE_SERVICE_ID, REPLIES, NotifyFake
+from tests.messages import outgoing_message
 
 PHONE = "+447700900123"
 EMAIL = "manager@riverside.example"
@@ -33,18 +34,7 @@ EMAIL = "manager@riverside.example"
 
 def outgoing(recipient: str = PHONE, *, delivery_id: int = 17, subject: str | None = None) -> OutgoingMessage:
     channel = ChannelKind.EMAIL if "@" in recipient else ChannelKind.SMS
-    return OutgoingMessage(
-        delivery_id=delivery_id,
-        incident_ref="INC-42",
-        update_seq=0,
-        status=IncidentStatus.INVESTIGATING,
-        practice="M83001",
-        channel=channel,
-        recipient=recipient,
-        credential_ref=None,
-        content=RenderedContent(body="Phones are down. Use 111 online.", subject=subject),
-        marker="Ref INC-42",
-    )
+    return outgoing_message(delivery_id=delivery_id, channel=channel, recipient=recipient, subject=subject)
 
 
 def settings_for(base_url: str, fake: NotifyFake, **overrides: object) -> NotifySettings:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from blockbuster import BlockBuster
 
-from broadcaster.channel_contract import OutgoingMessage, RenderedContent, ThreadContext
+from broadcaster.channel_contract import OutgoingMessage, RenderedContent
 from broadcaster.models import ChannelKind, IncidentStatus
 from broadcaster.outcomes import Delivered, NotFound
 from channels.outbox_folder import OutboxFolderChannel
+from tests.messages import outgoing_message
 
 PAGE = "100000000990001"
 MAILBOX = "manager@riverside-surgery.example"
@@ -27,15 +28,13 @@ def outgoing(
     previous: tuple[str, ...] = (),
     practice: str = "X99001",
 ) -> OutgoingMessage:
-    return OutgoingMessage(
+    return outgoing_message(
         delivery_id=10 + seq,
-        incident_ref="INC-42",
         update_seq=seq,
         status=IncidentStatus.INVESTIGATING if seq == 0 else IncidentStatus.MONITORING,
         practice=practice,
         channel=channel,
         recipient=recipient,
-        credential_ref=None,
         content=RenderedContent(
             body=f"Update {seq}: phones back soon.",
             subject="[INC-42] Phones down",
@@ -43,7 +42,8 @@ def outgoing(
             headline="MONITORING: phones down",
         ),
         marker=f"Ref INC-42.{seq}",
-        thread=ThreadContext(root_id=root_id, previous_ids=previous),
+        root_id=root_id,
+        previous_ids=previous,
     )
 
 
