@@ -57,3 +57,32 @@ def test_bad_setting_names_the_variable_without_echoing_its_value(tmp_path: Path
     assert "BROADCASTER_GRAPH__CONCURRENCY: Input should be a valid integer" in result.err
     assert "S3CRET" not in result.err
     assert "Traceback" not in result.err
+
+
+def test_root_help_lists_each_command_as_its_own_help_says() -> None:
+    """`broadcaster --help` is written from a table so it imports no command module; the table
+    must say what each command's own help says."""
+    import importlib  # noqa: PLC0415
+
+    from broadcaster.cli.main import COMMANDS  # noqa: PLC0415
+
+    for name, entry in COMMANDS.items():
+        command = getattr(importlib.import_module(entry.module), entry.attribute)
+        assert command.name in (name, entry.attribute)
+        assert (command.help or "").split("\n\n")[0] == entry.summary, name
+
+
+def test_root_help_imports_no_command_module() -> None:
+    """Start-up is part of the job: `--help` must not load SQLAlchemy, aiohttp or apprise."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    probe = (
+        "import sys\nfrom click.testing import CliRunner\nfrom broadcaster.cli.main import cli\n"
+        "result = CliRunner().invoke(cli, ['--help'])\nassert result.exit_code == 0, result.output\n"
+        "heavy = ('sqlalchemy', 'aiohttp', 'apprise', 'pydantic', 'structlog')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    run = [sys.executable, "-c", probe]
+    loaded = subprocess.run(run, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert loaded.strip() == "[]"

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from broadcaster.api import make_app
 from broadcaster.cli.context import CliContext
-from broadcaster.cli.main import run_async, stdout_console
+from broadcaster.cli.running import run_async, stdout_console
 from broadcaster.log_setup import configure_logging
 from broadcaster.preflight import check_endpoints_ready
 from broadcaster.runtime import open_database, running_dispatcher

@@ -1,4 +1,8 @@
-"""What every command needs: settings, the practice directory, who is acting, and logging."""
+"""What every command needs: settings, the practice directory, who is acting, and logging.
+
+Each is loaded on first use, and so is the code behind it: `--help` must not wait for
+pydantic, the YAML parser or SQLAlchemy (see cli/main.py).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,13 @@ import socket
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from broadcaster.directory import Directory, load_directory
-from broadcaster.errors import ConfigError
-from broadcaster.incident_service import Actor
-from broadcaster.log_setup import configure_logging
-from broadcaster.runbooks import Runbook, load_runbooks
-from broadcaster.settings import Settings, load_settings
-from broadcaster.shipped_files import shipped_runbooks_path
+if TYPE_CHECKING:
+    from broadcaster.directory import Directory
+    from broadcaster.incident_service import Actor
+    from broadcaster.runbooks import Runbook
+    from broadcaster.settings import Settings
 
 
 @dataclass
@@ -25,6 +28,9 @@ class CliContext:
 
     @cached_property
     def settings(self) -> Settings:
+        from broadcaster.log_setup import configure_logging  # noqa: PLC0415
+        from broadcaster.settings import load_settings  # noqa: PLC0415
+
         settings = load_settings()
         configure_logging(
             log_format=settings.log_format,
@@ -36,6 +42,8 @@ class CliContext:
 
     @cached_property
     def directory(self) -> Directory:
+        from broadcaster.directory import load_directory  # noqa: PLC0415
+
         # Read before the event loop starts: file I/O never blocks the dispatcher.
         directory = load_directory(self.settings.directory)
         # The directory lives as long as the process: keep its objects out of every later GC
@@ -45,13 +53,19 @@ class CliContext:
 
     @cached_property
     def runbooks_folder(self) -> Path:
+        from broadcaster.shipped_files import shipped_runbooks_path  # noqa: PLC0415
+
         return self.settings.runbooks_dir or shipped_runbooks_path()
 
     @cached_property
     def runbooks(self) -> dict[str, Runbook]:
+        from broadcaster.runbooks import load_runbooks  # noqa: PLC0415
+
         return load_runbooks(self.runbooks_folder)
 
     def runbook(self, name: str) -> Runbook:
+        from broadcaster.errors import ConfigError  # noqa: PLC0415
+
         found = self.runbooks.get(name)
         if found is None:
             raise ConfigError(
@@ -61,6 +75,8 @@ class CliContext:
         return found
 
     def actor(self) -> Actor:
+        from broadcaster.incident_service import Actor  # noqa: PLC0415
+
         name = self.actor_name or _login_name()
         return Actor(name=name, origin=f"cli@{socket.gethostname()}")
 

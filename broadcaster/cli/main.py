@@ -1,73 +1,104 @@
-"""The `broadcaster` command: open incidents, post updates, watch them land, run the server."""
+"""The `broadcaster` command: open incidents, post updates, watch them land, run the server.
+
+Start-up is part of the job: a comms officer types these over SSH from a phone. So this module
+imports click and nothing else heavy, and each command's module (with SQLAlchemy, aiohttp,
+apprise behind it) is imported only when that command runs. The root `--help` is written from
+the short help below; a test checks it matches each command's own.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import signal
-import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+import importlib
+from typing import Any, NamedTuple
 
 import click
-import structlog
-from rich.console import Console
 
 from broadcaster.cli.context import CliContext
-from broadcaster.cli.exit_codes import ExitCode
-from broadcaster.errors import BroadcasterError
-from broadcaster.log_setup import SCRUBBER
-
-T = TypeVar("T")
-log = structlog.get_logger(__name__)
 
 
-def stdout_console() -> Console:
-    if sys.stdout.isatty():
-        return Console(highlight=False)
-    # In a pipe or a log: wide enough for grids, and text lines are never broken mid-sentence.
-    return Console(highlight=False, width=120, soft_wrap=True)
+class CommandEntry(NamedTuple):
+    module: str
+    attribute: str
+    summary: str  # the first paragraph of the command's help, as `--help` shows it
 
 
-def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+COMMANDS: dict[str, CommandEntry] = {
+    "check": CommandEntry(
+        "broadcaster.cli.admin_commands",
+        "check",
+        "Validate the practice directory and that every secret and provider setting it needs is set.",
+    ),
+    "list": CommandEntry(
+        "broadcaster.cli.status_commands", "list_incidents", "List recent incidents, newest first."
+    ),
+    "resolve": CommandEntry(
+        "broadcaster.cli.send_commands",
+        "resolve",
+        "Close INCIDENT (the same as `update --status resolved`).",
+    ),
+    "runbooks": CommandEntry(
+        "broadcaster.cli.runbook_commands",
+        "runbooks",
+        "List the pre-approved incident runbooks and the blanks each one needs.",
+    ),
+    "send": CommandEntry(
+        "broadcaster.cli.send_commands",
+        "send",
+        "Open an incident and send its first message to every practice in the audience.",
+    ),
+    "serve": CommandEntry(
+        "broadcaster.cli.admin_commands",
+        "serve",
+        "Run the HTTP API and the dispatcher, which delivers and retries everything queued.",
+    ),
+    "status": CommandEntry(
+        "broadcaster.cli.status_commands",
+        "status",
+        "Print INCIDENT's practice x channel grid: delivered, retrying, failed or unknown, and why.",
+    ),
+    "update": CommandEntry(
+        "broadcaster.cli.send_commands",
+        "update",
+        'Add TEXT to INCIDENT\'s thread: a comment, a threaded email, an "Update:" text.',
+    ),
+}
 
 
-def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run one command's coroutine; refusals become exit status 2 with the reason on stderr.
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
 
-    SIGTERM stops it the way Ctrl-C does: sends in flight finish, their outcomes are written and
-    every claim not yet attempted is handed back, so nothing waits out a lease.
-    """
-    try:
-        return asyncio.run(_stopped_by_sigterm(factory))
-    except BroadcasterError as exc:
-        click.echo(f"error: {SCRUBBER.scrub(str(exc))}", err=True)
-        sys.exit(ExitCode.REFUSED)
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        click.echo(
-            "interrupted: anything not yet sent stays queued; `broadcaster serve` will send it",
-            err=True,
-        )
-        sys.exit(ExitCode.NOT_FINISHED)
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        command = getattr(importlib.import_module(entry.module), entry.attribute)
+        assert isinstance(command, click.Command)
+        return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # From the table, so `broadcaster --help` imports no command module; shortened as
+        # click shortens a command's own help.
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=entry.summary).get_short_help_str(limit))
+            for name, entry in sorted(COMMANDS.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
-async def _stopped_by_sigterm(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    main = asyncio.current_task()
-    assert main is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
-    return await factory()
-
-
-class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from broadcaster.errors import BroadcasterError  # noqa: PLC0415
+
         try:
             return super().invoke(ctx)
         except BroadcasterError as exc:  # raised while loading settings or the directory
-            click.echo(f"error: {SCRUBBER.scrub(str(exc))}", err=True)
-            sys.exit(ExitCode.REFUSED)
+            from broadcaster.cli.running import refuse  # noqa: PLC0415
+
+            refuse(exc)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_LazyGroup)
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -87,12 +118,4 @@ def cli(ctx: click.Context, log_level: str | None, actor: str | None) -> None:
 
 
 def main() -> None:
-    # Imported here: the command modules use this module's helpers.
-    from broadcaster.cli.admin_commands import check, serve  # noqa: PLC0415
-    from broadcaster.cli.runbook_commands import runbooks  # noqa: PLC0415
-    from broadcaster.cli.send_commands import resolve, send, update  # noqa: PLC0415
-    from broadcaster.cli.status_commands import list_incidents, status  # noqa: PLC0415
-
-    for command in (send, update, resolve, status, list_incidents, runbooks, check, serve):
-        cli.add_command(command)
     cli(prog_name="broadcaster")

@@ -8,7 +8,7 @@ import click
 
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode
-from broadcaster.cli.main import stdout_console
+from broadcaster.cli.running import stdout_console
 from broadcaster.runbook_check import check_runbooks
 
 

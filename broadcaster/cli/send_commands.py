@@ -12,7 +12,7 @@ from broadcaster.audience import Audience
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.dry_run import print_preview
 from broadcaster.cli.exit_codes import ExitCode
-from broadcaster.cli.main import run_async, stderr_console, stdout_console
+from broadcaster.cli.running import run_async, stderr_console, stdout_console
 from broadcaster.cli.watch import deliver_and_watch
 from broadcaster.errors import ContentRefused
 from broadcaster.incident_service import IncidentRequest, IncidentService, UpdateRequest

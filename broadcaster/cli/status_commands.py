@@ -9,7 +9,7 @@ import click
 
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode, exit_code_for
-from broadcaster.cli.main import run_async, stdout_console
+from broadcaster.cli.running import run_async, stdout_console
 from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json
 from broadcaster.errors import UnknownIncident
 from broadcaster.runtime import open_database
