@@ -38,13 +38,14 @@ def test_malformed_incident_ref_is_refused_saying_what_a_ref_looks_like(
 
 
 @pytest.mark.parametrize("command", COMMANDS_THAT_LOAD_SETTINGS, ids=" ".join)
-def test_malformed_secrets_variable_is_named_without_its_value(tmp_path: Path, command: tuple[str, ...]) -> None:
+def test_malformed_secrets_variable_is_named_without_its_value(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
     """BROADCASTER_SECRETS that is not JSON: exit 2 naming the variable, never echoing it."""
     result = run_cli(tmp_path, *command, env={"BROADCASTER_SECRETS": '{"fb_y00001": "EAAG-S3CRET"'})
     assert result.code == 2, result.err
-    assert "BROADCASTER_SECRETS (or a BROADCASTER_SECRETS__* variable) in the environment is not valid JSON" in (
-        result.err
-    )
+    named = "BROADCASTER_SECRETS (or a BROADCASTER_SECRETS__* variable) in the environment is not valid JSON"
+    assert named in result.err
     assert "S3CRET" not in result.out + result.err
     assert "Traceback" not in result.err
 
