@@ -90,9 +90,9 @@ def main() -> None:
     # Imported here: the command modules use this module's helpers.
     from broadcaster.cli.admin_commands import check, serve  # noqa: PLC0415
     from broadcaster.cli.runbook_commands import runbooks  # noqa: PLC0415
-    from broadcaster.cli.send_commands import resolve, send, update  # noqa: PLC0415
+    from broadcaster.cli.send_commands import reopen, resolve, send, update  # noqa: PLC0415
     from broadcaster.cli.status_commands import list_incidents, status  # noqa: PLC0415
 
-    for command in (send, update, resolve, status, list_incidents, runbooks, check, serve):
+    for command in (send, update, resolve, reopen, status, list_incidents, runbooks, check, serve):
         cli.add_command(command)
     cli(prog_name="broadcaster")
