@@ -16,6 +16,7 @@ COMMANDS_THAT_LOAD_SETTINGS = [
     ("send", "--title", "Phones down", "--message", "Call 111", "--all", "--wait", "0"),
     ("update", "INC-1", "Still down", "--status", "monitoring", "--wait", "0"),
     ("resolve", "INC-1", "Fixed", "--wait", "0"),
+    ("reopen", "INC-1", "Down again", "--wait", "0"),
     ("runbooks",),
     ("runbooks", "check"),
     ("serve", "--port", "1"),
