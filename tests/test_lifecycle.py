@@ -121,8 +121,8 @@ async def test_update_after_resolve_is_refused_and_nothing_is_sent(providers: Pr
     assert late.code == 2, late.err
     assert REFUSED in late.err
     assert providers.sent_count() == before
-    listed = run_cli(providers.workdir, "status", "INC-1", env=providers.env)
-    assert "status: resolved" in listed.out
+    shown = await providers.cli("status", "INC-1")
+    assert "status: resolved" in shown.out
 
 
 async def test_reopen_then_update_lands_in_the_same_threads(providers: Providers) -> None:
