@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broadcaster.audience import Audience
 from broadcaster.directory import Directory
 from broadcaster.dispatcher import Dispatcher
-from broadcaster.errors import BroadcasterError, UnknownIncident
+from broadcaster.errors import BroadcasterError, LifecycleRefused, UnknownIncident
+from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.log_setup import SCRUBBER
 from broadcaster.message_content import content_from_text
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.settings import Settings
 from broadcaster.store.queries import deliveries_of, get_incident, list_incidents
-from broadcaster.store.records import parse_incident_ref
 from broadcaster.store_health import driver_message
 
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -51,6 +51,11 @@ class UpdateBody(BaseModel):
     sms: bool | None = None
 
 
+class ReopenBody(BaseModel):
+    message: str = Field(min_length=1)
+    sms: bool | None = None  # None: texted, like the resolve it undoes
+
+
 def make_app(
     *, engine: AsyncEngine, settings: Settings, directory: Directory, dispatcher: Dispatcher
 ) -> web.Application:
@@ -65,6 +70,7 @@ def make_app(
     app.router.add_post("/api/incidents", open_incident)
     app.router.add_get("/api/incidents/{ref}", incident_detail)
     app.router.add_post("/api/incidents/{ref}/updates", post_update)
+    app.router.add_post("/api/incidents/{ref}/reopen", reopen_incident)
     return app
 
 
@@ -74,6 +80,8 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return await handler(request)  # type: ignore[no-any-return]
     except UnknownIncident as exc:
         return web.json_response({"error": str(exc)}, status=404)
+    except LifecycleRefused as exc:  # resolved: reopen first; or nothing to reopen
+        return web.json_response({"error": str(exc)}, status=409)
     except BroadcasterError as exc:
         return web.json_response({"error": SCRUBBER.scrub(str(exc))}, status=422)
     except ValidationError as exc:
@@ -98,10 +106,10 @@ def _require_token(request: web.Request) -> Actor:
 
 
 def _incident_id(request: web.Request) -> int:
-    incident_id = parse_incident_ref(request.match_info["ref"])
-    if incident_id is None:
-        raise web.HTTPNotFound(text="incident references look like INC-42")
-    return incident_id
+    try:
+        return parse_incident_ref(request.match_info["ref"])
+    except IncidentRefError:
+        raise web.HTTPNotFound(text="incident references look like INC-42") from None
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -204,6 +212,26 @@ async def post_update(request: web.Request) -> web.Response:
             status=body.status,
             content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
             sms=body.sms,
+        ),
+        actor=actor,
+    )
+    request.app[DISPATCHER].wake()
+    return web.json_response(
+        {"ref": stored.incident_ref, "seq": stored.seq, "deliveries": stored.deliveries}, status=201
+    )
+
+
+async def reopen_incident(request: web.Request) -> web.Response:
+    actor = _require_token(request)
+    body = ReopenBody.model_validate(await request.json())
+    settings = request.app[SETTINGS]
+    stored = await request.app[SERVICE].post_update(
+        _incident_id(request),
+        UpdateRequest(
+            status=IncidentStatus.INVESTIGATING,
+            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
+            sms=body.sms,
+            reopens=True,
         ),
         actor=actor,
     )

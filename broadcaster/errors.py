@@ -8,6 +8,7 @@
      +-- AudienceError        a group or ODS code in the audience matches nothing
      +-- ContentRefused       missing placeholder, unsafe content, over a channel's limit
      +-- UnknownIncident      no incident with that reference
+     +-- LifecycleRefused     the incident's state does not allow it (resolved: reopen it first)
 
 Remote outcomes (a provider said no) are never exceptions: see broadcaster.outcomes.
 """
@@ -63,4 +64,8 @@ class ContentRefused(BroadcasterError):
 
 
 class UnknownIncident(BroadcasterError):
+    pass
+
+
+class LifecycleRefused(BroadcasterError):
     pass

@@ -19,6 +19,8 @@ from broadcaster.audience import Audience
 from broadcaster.confidentiality import Finding
 from broadcaster.content_checks import check_channel_limits, check_confidentiality
 from broadcaster.directory import Directory, Practice
+from broadcaster.errors import AudienceError
+from broadcaster.lifecycle import check_update_allowed
 from broadcaster.message_content import MessageContent
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.preflight import check_endpoints_ready
@@ -57,6 +59,7 @@ class UpdateRequest:
     content: MessageContent
     sms: bool | None = None
     fields: dict[str, str] = field(default_factory=dict)  # runbook values given for this update
+    reopens: bool = False  # the explicit reopen of a resolved incident (`broadcaster reopen`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +81,11 @@ def channels_for_update(
     seq: int,
     status: IncidentStatus,
     sms: bool | None,
+    reopens: bool = False,
 ) -> frozenset[ChannelKind]:
-    """SMS costs money: by default only the opening message and listed statuses go by text."""
-    wants_sms = sms if sms is not None else (seq == 0 or status in settings.sms.update_statuses)
+    """SMS costs money: by default only the opening message, a reopen (those texted "Resolved"
+    must hear it is back) and listed statuses go by text."""
+    wants_sms = sms if sms is not None else (seq == 0 or reopens or status in settings.sms.update_statuses)
     chosen = set(incident_channels)
     if not wants_sms:
         chosen.discard(ChannelKind.SMS)
@@ -112,7 +117,9 @@ class IncidentService:
         channels = channels_for_update(
             self._settings, incident_channels=request.channels, seq=0, status=heading.status, sms=request.sms
         )
-        return self._plan(request.audience.select(self._directory), heading, request.content, channels)
+        plan = self._plan(request.audience.select(self._directory), heading, request.content, channels)
+        _refuse_if_nobody(plan, "the new incident's first message", channels, request.channels)
+        return plan
 
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
         # Refuse now, before the transaction; rendering thousands of practices is CPU work, so it
@@ -155,6 +162,7 @@ class IncidentService:
 
     async def preview_update(self, incident_id: int, request: UpdateRequest) -> SendPreview:
         incident = await self.incident(incident_id)
+        check_update_allowed(incident.record.ref, incident.record.status, reopens=request.reopens)
         plan = self._plan_update(incident, request, incident.record.ref, len(incident.updates))
         return self._preview(plan, request.content)
 
@@ -162,14 +170,23 @@ class IncidentService:
         self, incident: IncidentWithUpdates, request: UpdateRequest, ref: str, seq: int
     ) -> _Plan:
         record = incident.record
-        heading = UpdateHeading(ref, record.title, seq, request.status)
+        heading = UpdateHeading(ref, record.title, seq, request.status, reopened=request.reopens)
         channels = channels_for_update(
-            self._settings, incident_channels=record.channels, seq=seq, status=request.status, sms=request.sms
+            self._settings,
+            incident_channels=record.channels,
+            seq=seq,
+            status=request.status,
+            sms=request.sms,
+            reopens=request.reopens,
         )
-        return self._plan(record.audience.select(self._directory), heading, request.content, channels)
+        plan = self._plan(record.audience.select(self._directory), heading, request.content, channels)
+        _refuse_if_nobody(plan, f"update {seq} of {ref}", channels, record.channels)
+        return plan
 
     async def post_update(self, incident_id: int, request: UpdateRequest, *, actor: Actor) -> StoredUpdate:
         incident = await self.incident(incident_id)
+        # Refused early here for a quick answer; append_update decides under the write lock.
+        check_update_allowed(incident.record.ref, incident.record.status, reopens=request.reopens)
         planned_seq = len(incident.updates)
         plan = await asyncio.to_thread(self._plan_update, incident, request, incident.record.ref, planned_seq)
         return await append_update(
@@ -190,10 +207,15 @@ class IncidentService:
             ),
             fields={**incident.record.fields, **request.fields},
             audit=_audit_entry(
-                actor, "update_posted", request.content, plan.findings, {"status": request.status.value}
+                actor,
+                "incident_reopened" if request.reopens else "update_posted",
+                request.content,
+                plan.findings,
+                {"status": request.status.value},
             ),
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
+            reopens=request.reopens,
         )
 
     # --- shared --------------------------------------------------------------------------
@@ -230,6 +252,25 @@ class IncidentService:
         if self._engine is None:
             raise RuntimeError("this IncidentService was built for previews only")
         return self._engine
+
+
+def _refuse_if_nobody(
+    plan: _Plan, what: str, channels: frozenset[ChannelKind], asked: frozenset[ChannelKind]
+) -> None:
+    """A message that reaches no one must not look sent: refuse it, saying why."""
+    if plan.deliveries:
+        return
+    if channels:
+        on = ", ".join(sorted(channels))
+        reason = f"{what} would reach nobody: no practice in the audience has recipients for {on}"
+    else:
+        reason = f"{what} would reach nobody: no channel was chosen"
+    if ChannelKind.SMS in asked and ChannelKind.SMS not in channels:
+        reason += (
+            "; texts go by default only on open, reopen and resolve: add --sms "
+            '(API: "sms": true) to text this update'
+        )
+    raise AudienceError(f"{reason}. Nothing was sent.")
 
 
 def _audit_entry(

@@ -57,6 +57,7 @@ class UpdateHeading:
     title: str
     seq: int
     status: IncidentStatus
+    reopened: bool = False  # the first update after someone reopened a resolved incident
 
     @property
     def marker(self) -> str:
@@ -66,9 +67,19 @@ class UpdateHeading:
     def headline(self) -> str:
         if self.status is IncidentStatus.RESOLVED:
             return f"RESOLVED: {self.title}"
+        if self.reopened:
+            return f"REOPENED: {self.title}"
         if self.seq == 0:
             return f"INCIDENT: {self.title}"
         return f"UPDATE ({STATUS_LABEL[self.status]}): {self.title}"
+
+    @property
+    def label(self) -> str:
+        """How a later message starts on a text or a comment: people told "Resolved" must see
+        at a glance that it is back."""
+        if self.status is IncidentStatus.RESOLVED:
+            return "Resolved"
+        return "Reopened" if self.reopened else "Update"
 
     @property
     def subject(self) -> str:
@@ -149,11 +160,8 @@ def _facebook(heading: UpdateHeading, text: str) -> RenderedContent:
     standalone = f"{heading.headline}\n{text}\n\n{heading.marker}"
     if heading.seq == 0:
         return RenderedContent(body=standalone)
-    label = (
-        "Resolved"
-        if heading.status is IncidentStatus.RESOLVED
-        else f"Update ({STATUS_LABEL[heading.status]})"
-    )
+    plain_update = heading.status is not IncidentStatus.RESOLVED and not heading.reopened
+    label = f"Update ({STATUS_LABEL[heading.status]})" if plain_update else heading.label
     comment = f"{label}: {text}\n\n{heading.marker}"
     return RenderedContent(body=comment, opening_body=standalone, headline=heading.headline)
 
@@ -163,14 +171,14 @@ def _sms(heading: UpdateHeading, text: str, practice: Practice) -> RenderedConte
     if practice.name.lower() not in text.lower():
         text = f"{practice.name}: {text}"
     if heading.seq > 0:
-        label = "Resolved" if heading.status is IncidentStatus.RESOLVED else "Update"
-        text = f"{label}: {text}"
+        text = f"{heading.label}: {text}"
     return RenderedContent(body=normalise_for_sms(text).text)
 
 
 def _email(heading: UpdateHeading, text: str, practice: Practice) -> RenderedContent:
     status = STATUS_LABEL[heading.status]
-    intro = "" if heading.seq == 0 else f"Update {heading.seq} - {status}\n\n"
+    reopened = "Reopened, " if heading.reopened else ""
+    intro = "" if heading.seq == 0 else f"Update {heading.seq} - {reopened}{status}\n\n"
     footer = (
         f"\n\n-- \nPractice: {practice.name} ({practice.ods})\n"
         f"Status: {status}\nIncident reference: {heading.incident_ref}\n"

@@ -8,7 +8,9 @@ in the practice directory: the directory names a secret by reference (`token: fb
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +20,7 @@ from pydantic_settings import (
     NestedSecretsSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from broadcaster.errors import ConfigError
@@ -151,7 +154,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Nested secrets: a file `notify__api_key` fills notify.api_key, `secrets__fb_x` a reference.
-        nested_secrets = NestedSecretsSettingsSource(file_secret_settings)
+        nested_secrets = _SecretFiles(file_secret_settings)
         return (init_settings, env_settings, dotenv_settings, nested_secrets)
 
     def secret_values(self) -> list[str]:
@@ -178,3 +181,56 @@ def load_settings(**overrides: Any) -> Settings:
             for error in exc.errors(include_url=False, include_input=False)
         ]
         raise ConfigError("settings are not valid; fix these variables:\n" + "\n".join(lines)) from None
+    except SettingsError as exc:
+        raise ConfigError(_unreadable_setting(exc, secrets_dir)) from None
+    except UnicodeDecodeError:
+        # Secret files are checked one by one below, so this is the dotenv file.
+        raise ConfigError(
+            f"{Path.cwd() / '.env'} is not UTF-8 text; settings are read from it, so save it as "
+            "UTF-8 or remove it"
+        ) from None
+
+
+class _SecretFiles(NestedSecretsSettingsSource):
+    """Secret files as pydantic-settings reads them, but a file that is not text is named."""
+
+    @classmethod
+    def load_secrets(cls, path: Path) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for file in cls._iter_secret_files(path):
+            name = str(file.relative_to(path))
+            try:
+                found[name] = file.read_text(encoding="utf-8").strip()
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"secret file {name!r} in the secrets directory {path} (BROADCASTER_SECRETS_DIR) "
+                    "is not UTF-8 text: write the secret as text, or move the file out of that "
+                    "directory"
+                ) from None
+        return found
+
+
+# pydantic-settings' only description of a value it could not parse, e.g. a JSON setting
+# (BROADCASTER_SECRETS, BROADCASTER_SMS__UPDATE_STATUSES) that is not JSON.
+_PARSE_FAILURE = re.compile(r'error parsing value for field "(\w+)" from source "(\w+)"')
+_SOURCES = {
+    "EnvSettingsSource": "in the environment",
+    "DotEnvSettingsSource": "in the .env file",
+}
+
+
+def _unreadable_setting(exc: SettingsError, secrets_dir: str) -> str:
+    match = _PARSE_FAILURE.search(str(exc))
+    if match is None:  # the secrets directory itself: missing, not a directory, too large
+        return f"settings could not be read: {exc}"
+    field, source = match.groups()
+    variable = f"BROADCASTER_{field.upper()}"
+    where = _SOURCES.get(source, f"in a file named {field} or {field}__* in {secrets_dir}")
+    # The JSON error gives a position, never the text: the value may hold secrets.
+    cause = exc.__cause__
+    why = f" ({cause.msg} at character {cause.pos})" if isinstance(cause, json.JSONDecodeError) else ""
+    example = f"""e.g. {variable}='{{"fb_m83001": "EAAG..."}}', """ if field == "secrets" else ""
+    return (
+        f"settings are not valid: {variable} (or a {variable}__* variable) {where} is not valid "
+        f"JSON{why}; write it as JSON, {example}or set each entry on its own as {variable}__NAME"
+    )

@@ -31,6 +31,11 @@ COMMANDS: dict[str, CommandEntry] = {
     "list": CommandEntry(
         "broadcaster.cli.status_commands", "list_incidents", "List recent incidents, newest first."
     ),
+    "reopen": CommandEntry(
+        "broadcaster.cli.send_commands",
+        "reopen",
+        'Reopen a resolved INCIDENT: a "Reopened:" message on the same threads, texts included.',
+    ),
     "resolve": CommandEntry(
         "broadcaster.cli.send_commands",
         "resolve",

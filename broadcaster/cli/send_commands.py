@@ -15,12 +15,12 @@ from broadcaster.cli.exit_codes import ExitCode
 from broadcaster.cli.running import run_async, stderr_console, stdout_console
 from broadcaster.cli.watch import deliver_and_watch
 from broadcaster.errors import ContentRefused
+from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
 from broadcaster.incident_service import IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.message_content import MessageContent, content_from_runbook, content_from_text
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.runtime import open_database
 from broadcaster.store.queries import IncidentWithUpdates
-from broadcaster.store.records import parse_incident_ref
 
 
 def _fields(values: tuple[str, ...]) -> dict[str, str]:
@@ -47,7 +47,7 @@ def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--sms/--no-sms",
                 default=None,
-                help="Send this message by text too (default: texts go out on open and on resolve).",
+                help="Send this message by text too (default: texts go out on open, reopen and resolve).",
             ),
             click.option(
                 "--sms-segments",
@@ -210,12 +210,13 @@ def _post_update(
     status: IncidentStatus,
     text: str | None,
     options: dict[str, Any],
+    *,
+    reopens: bool = False,
 ) -> None:
-    incident_id = parse_incident_ref(incident)
-    if incident_id is None:
-        raise click.BadParameter(
-            f"{incident!r} is not an incident reference like INC-42", param_hint="INCIDENT"
-        )
+    try:
+        incident_id = parse_incident_ref(incident)
+    except IncidentRefError as exc:
+        raise click.BadParameter(str(exc), param_hint="INCIDENT") from None
     fields = _fields(options["field_values"])
     settings, directory = ctx.settings, ctx.directory
 
@@ -232,13 +233,16 @@ def _post_update(
                 sms_segments=options["sms_segments"],
                 override=options["confidentiality_override"],
             )
-            request = UpdateRequest(status=status, content=content, sms=options["sms"], fields=fields)
+            request = UpdateRequest(
+                status=status, content=content, sms=options["sms"], fields=fields, reopens=reopens
+            )
             if options["dry_run"]:
                 print_preview(await service.preview_update(incident_id, request), stdout_console())
                 return ExitCode.DELIVERED
             stored = await service.post_update(incident_id, request, actor=ctx.actor())
+            done = f"Reopened {stored.incident_ref} with update" if reopens else "Posted update"
             stdout_console().print(
-                f"Posted update {stored.seq} to {stored.incident_ref}: {stored.deliveries} messages to send."
+                f"{done} {stored.seq} to {stored.incident_ref}: {stored.deliveries} messages to send."
             )
             return await deliver_and_watch(
                 engine, settings, stored, wait=options["wait"], console=stderr_console()
@@ -274,3 +278,17 @@ def update(ctx: CliContext, /, *, incident: str, text: str | None, status: str, 
 def resolve(ctx: CliContext, /, *, incident: str, text: str | None, **options: Any) -> None:
     """Close INCIDENT (the same as `update --status resolved`)."""
     _post_update(ctx, incident, IncidentStatus.RESOLVED, text, options)
+
+
+@click.command()
+@click.argument("incident")
+@click.argument("text", required=False)
+@_content_options
+@click.pass_obj
+def reopen(ctx: CliContext, /, *, incident: str, text: str | None, **options: Any) -> None:
+    """Reopen a resolved INCIDENT: a "Reopened:" message on the same threads, texts included.
+
+    Its status is investigating again and it takes updates. Without TEXT, an incident opened
+    from a runbook uses the runbook's investigating text.
+    """
+    _post_update(ctx, incident, IncidentStatus.INVESTIGATING, text, options, reopens=True)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadcaster.channel_contract import RenderedContent
 from broadcaster.errors import UnknownIncident
+from broadcaster.lifecycle import check_update_allowed
 from broadcaster.models import DeliveryState, IncidentStatus
 from broadcaster.render import PlannedDelivery
 from broadcaster.store.claims import release_settled_threads
@@ -83,14 +84,23 @@ async def append_update(
     now: float,
     deadline_seconds: float,
     fields: dict[str, str] | None = None,
+    reopens: bool = False,
 ) -> StoredUpdate:
-    """Add the next update to an incident; `fields` replaces its runbook values if given."""
+    """Add the next update to an incident; `fields` replaces its runbook values if given.
+
+    A resolved incident takes only a reopen (`reopens`), and only a resolved one can be
+    reopened. Checked under the write lock, so of two resolves at once one is refused.
+    """
     async with write_transaction(engine) as conn:
-        found = await conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id))
-        if found.first() is None:
+        # FOR UPDATE where the database has row locks; SQLite's write lock is already held.
+        status = await conn.scalar(
+            select(incidents.c.status).where(incidents.c.id == incident_id).with_for_update()
+        )
+        if status is None:
             raise UnknownIncident(
                 f"no incident {incident_ref(incident_id)}; `broadcaster list` shows the open ones"
             )
+        check_update_allowed(incident_ref(incident_id), IncidentStatus(status), reopens=reopens)
         last = await conn.scalar(select(func.max(updates.c.seq)).where(updates.c.incident_id == incident_id))
         stored = await _write_update(
             conn,
