@@ -236,15 +236,33 @@ def _dob_label_around(text: str, found: _Date) -> tuple[int, int] | None:
     return (found.start, after.end()) if after else None
 
 
-def _name_touching(text: str, start: int, end: int, names: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """A name separated from text[start:end] only by spaces and punctuation, on either side."""
-    before = len(text[:start].rstrip(_SEPARATORS_BEFORE))
-    after = end + len(text[end:]) - len(text[end:].lstrip(_SEPARATORS_AFTER))
-    return next((n for n in names if n[1] == before or n[0] == after), None)
+class _Names(NamedTuple):
+    by_end: dict[int, tuple[int, int]]
+    by_start: dict[int, tuple[int, int]]
+
+
+def _names_in(text: str) -> _Names:
+    spans = [m.span() for m in _PERSON.finditer(text)]
+    return _Names({end: (start, end) for start, end in spans}, {start: (start, end) for start, end in spans})
+
+
+def _name_touching(text: str, start: int, end: int, names: _Names) -> tuple[int, int] | None:
+    """A name separated from text[start:end] only by spaces and punctuation, on either side.
+
+    Walking the separators and looking names up by offset (rather than stripping the text and
+    trying every name) keeps the scan linear in the text's length.
+    """
+    before = start
+    while before > 0 and text[before - 1] in _SEPARATORS_BEFORE:
+        before -= 1
+    after = end
+    while after < len(text) and text[after] in _SEPARATORS_AFTER:
+        after += 1
+    return names.by_end.get(before) or names.by_start.get(after)
 
 
 def _dates_of_birth(text: str, today: date) -> list[_Span]:
-    names = [m.span() for m in _PERSON.finditer(text)]
+    names = _names_in(text)
     spans = []
     for found in _dates(text, today):
         labelled = _dob_label_around(text, found)
@@ -264,11 +282,18 @@ _MASKABLE = re.compile(r"\d|(?<=[^\W\d_])[^\W\d_]")  # digits, and letters after
 
 
 def _without_nested(spans: list[_Span]) -> list[_Span]:
-    """Drop a span that lies inside another (a labelled NHS number is one finding, not two)."""
+    """Drop a span that lies inside another (a labelled NHS number is one finding, not two).
+
+    In start order, every span kept so far starts no later than this one, so this one is inside
+    one of them exactly when it ends no later than the furthest they reach: one pass, not a
+    comparison of every pair (which made a long message with many findings take minutes).
+    """
     kept: list[_Span] = []
+    reach = -1
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if not any(k.start <= span.start and span.end <= k.end for k in kept):
+        if span.end > reach:
             kept.append(span)
+            reach = span.end
     return kept
 
 
