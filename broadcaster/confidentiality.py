@@ -29,6 +29,11 @@ word of incident messages (Surgery, Road, Monday, Update...). Clinicians' names 
 are not treated as patients' names: practices publish them. Names in lower case or capitals, or
 with letters beyond Latin-1 and Welsh, are not recognised.
 
+Every rule looks at the text as a reader sees it (`as_read`), not as it was typed: full-width
+and other compatibility forms folded (NFKC), format characters such as zero-width spaces removed,
+any script's digits read as digits and any dash as a hyphen. "943<U+200B>476<U+200B>5919" and
+full-width digits (U+FF10-U+FF19) show a reader an NHS number, and the SMS normaliser would send one.
+
 Not flagged, deliberately: email addresses (practices publish role addresses, and NHSmail staff
 addresses are firstname.lastname@nhs.net, so "looks personal" cannot be told from "published"),
 phone numbers (every outage message carries one), and lone names (staff are named routinely).
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -73,6 +79,32 @@ class Finding:
         return (
             f'Found what looks like {self.kind.value} in "{self.excerpt}". {_WHAT_TO_DO[self.kind]}: {_WHY}.'
         )
+
+
+# --- the text as read ---------------------------------------------------------------------------
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+# Variation selectors and the keycap mark: "9\ufe0f\u20e3" is read as 9.
+_INVISIBLE_MARKS = frozenset([*map(chr, range(0xFE00, 0xFE10)), "\u20e3"])
+
+
+def _as_plain(match: re.Match[str]) -> str:
+    char = match.group()
+    category = unicodedata.category(char)
+    if category == "Cf" or char in _INVISIBLE_MARKS:  # zero-width, joiners, bidi marks, emoji styles
+        return ""
+    if category == "Nd":  # Arabic-Indic, Devanagari, mathematical... digits
+        return str(unicodedata.decimal(char))
+    if category == "Pd":  # en and em dashes, the minus sign's cousins
+        return "-"
+    return char
+
+
+def as_read(text: str) -> str:
+    """The text as a reader sees it: what every rule below is matched against."""
+    if text.isascii():  # nearly every message: nothing to fold
+        return text
+    return _NOT_ASCII.sub(_as_plain, unicodedata.normalize("NFKC", text))
 
 
 # --- patterns ----------------------------------------------------------------------------------
@@ -315,8 +347,10 @@ def _excerpt(masked: str, span: _Span) -> str:
 def find_identifying_content(text: str, *, today: date | None = None) -> list[Finding]:
     """Every place in `text` that could identify a patient, in order, each safely masked.
 
-    `today` decides which dates are "an earlier year"; it defaults to the local date.
+    The offsets and excerpts are those of `as_read(text)`, the text the rules look at. `today`
+    decides which dates are "an earlier year"; it defaults to the local date.
     """
+    text = as_read(text)
     spans = (
         _nhs_numbers(text)
         + _labelled_identifiers(text)

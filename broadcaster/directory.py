@@ -37,6 +37,7 @@ from pydantic import (
     model_validator,
 )
 
+from broadcaster.control_characters import first_in_line, first_in_message
 from broadcaster.errors import DirectoryError, FileProblem
 from broadcaster.models import ChannelKind
 from broadcaster.phone import NotAUkMobile, normalise_uk_mobile
@@ -113,14 +114,23 @@ class Practice(_Strict):
     def _upper_ods(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("name")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        if (found := first_in_line(value)) is not None:  # it starts every text and email footer
+            raise ValueError(f"the name contains {found.describe()}: write it on one line")
+        return value
+
     @field_validator("placeholders")
     @classmethod
     def _placeholder_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
+        for name, text in value.items():
             if not _PLACEHOLDER_NAME.match(name):
                 raise ValueError(f"placeholder name {name!r} must be lower_case_with_underscores")
             if name in BUILT_IN_PLACEHOLDERS:
                 raise ValueError(f"placeholder {name!r} is built in; remove it from placeholders")
+            if (found := first_in_message(text)) is not None:  # it is filled into every text
+                raise ValueError(f"placeholder {name!r} contains {found.describe()}: remove it")
         return value
 
     def placeholder_values(self) -> dict[str, str]:
