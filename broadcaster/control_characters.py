@@ -11,7 +11,6 @@ nothing else of the kind.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import NamedTuple
 
 # C0 and DEL and C1 (Unicode category Cc), plus the line and paragraph separators (Zl, Zp).
@@ -39,7 +38,7 @@ class ControlCharacter(NamedTuple):
 
     def describe(self) -> str:
         """'a line break (CR), U+000D, at character 12'."""
-        name = _NAMES.get(self.char) or f"the control character {unicodedata.name(self.char, '')}".rstrip()
+        name = _NAMES.get(self.char, "a control character")
         return f"{name}, U+{ord(self.char):04X}, at character {self.position}"
 
 
