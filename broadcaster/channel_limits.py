@@ -18,6 +18,18 @@ FACEBOOK_POST_MAX_CHARS = 63206
 # 150 leaves room for "[INC-12345] " and a full title while catching a paragraph pasted into it.
 EMAIL_SUBJECT_MAX_CHARS = 150
 
+# Our own caps, not a provider's: an incident email or chat message runs to a few paragraphs (the
+# longest shipped runbook's email is under 2,000 characters); ten times that is a paste mistake,
+# and refusing it keeps the checks every send runs on its text quick.
+EMAIL_BODY_MAX_CHARS = 20_000
+APPRISE_BODY_MAX_CHARS = 20_000
+
+# The longest message any channel takes: anything longer is refused before it is looked at.
+MESSAGE_MAX_CHARS = max(FACEBOOK_POST_MAX_CHARS, EMAIL_BODY_MAX_CHARS, APPRISE_BODY_MAX_CHARS)
+
+# A title is the email subject and every post's headline; the API has always capped it here.
+TITLE_MAX_CHARS = 200
+
 # Texts cost money per segment and each recipient gets every one: one segment unless a runbook
 # says otherwise (its `sms_segments`).
 SMS_DEFAULT_MAX_SEGMENTS = 1

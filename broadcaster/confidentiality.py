@@ -29,6 +29,11 @@ word of incident messages (Surgery, Road, Monday, Update...). Clinicians' names 
 are not treated as patients' names: practices publish them. Names in lower case or capitals, or
 with letters beyond Latin-1 and Welsh, are not recognised.
 
+Every rule looks at the text as a reader sees it (`as_read`), not as it was typed: full-width
+and other compatibility forms folded (NFKC), format characters such as zero-width spaces removed,
+any script's digits read as digits and any dash as a hyphen. "943<U+200B>476<U+200B>5919" and
+full-width digits (U+FF10-U+FF19) show a reader an NHS number, and the SMS normaliser would send one.
+
 Not flagged, deliberately: email addresses (practices publish role addresses, and NHSmail staff
 addresses are firstname.lastname@nhs.net, so "looks personal" cannot be told from "published"),
 phone numbers (every outage message carries one), and lone names (staff are named routinely).
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -73,6 +79,32 @@ class Finding:
         return (
             f'Found what looks like {self.kind.value} in "{self.excerpt}". {_WHAT_TO_DO[self.kind]}: {_WHY}.'
         )
+
+
+# --- the text as read ---------------------------------------------------------------------------
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+# Variation selectors and the keycap mark: "9\ufe0f\u20e3" is read as 9.
+_INVISIBLE_MARKS = frozenset([*map(chr, range(0xFE00, 0xFE10)), "\u20e3"])
+
+
+def _as_plain(match: re.Match[str]) -> str:
+    char = match.group()
+    category = unicodedata.category(char)
+    if category == "Cf" or char in _INVISIBLE_MARKS:  # zero-width, joiners, bidi marks, emoji styles
+        return ""
+    if category == "Nd":  # Arabic-Indic, Devanagari, mathematical... digits
+        return str(unicodedata.decimal(char))
+    if category == "Pd":  # en and em dashes, the minus sign's cousins
+        return "-"
+    return char
+
+
+def as_read(text: str) -> str:
+    """The text as a reader sees it: what every rule below is matched against."""
+    if text.isascii():  # nearly every message: nothing to fold
+        return text
+    return _NOT_ASCII.sub(_as_plain, unicodedata.normalize("NFKC", text))
 
 
 # --- patterns ----------------------------------------------------------------------------------
@@ -236,15 +268,33 @@ def _dob_label_around(text: str, found: _Date) -> tuple[int, int] | None:
     return (found.start, after.end()) if after else None
 
 
-def _name_touching(text: str, start: int, end: int, names: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """A name separated from text[start:end] only by spaces and punctuation, on either side."""
-    before = len(text[:start].rstrip(_SEPARATORS_BEFORE))
-    after = end + len(text[end:]) - len(text[end:].lstrip(_SEPARATORS_AFTER))
-    return next((n for n in names if n[1] == before or n[0] == after), None)
+class _Names(NamedTuple):
+    by_end: dict[int, tuple[int, int]]
+    by_start: dict[int, tuple[int, int]]
+
+
+def _names_in(text: str) -> _Names:
+    spans = [m.span() for m in _PERSON.finditer(text)]
+    return _Names({end: (start, end) for start, end in spans}, {start: (start, end) for start, end in spans})
+
+
+def _name_touching(text: str, start: int, end: int, names: _Names) -> tuple[int, int] | None:
+    """A name separated from text[start:end] only by spaces and punctuation, on either side.
+
+    Walking the separators and looking names up by offset (rather than stripping the text and
+    trying every name) keeps the scan linear in the text's length.
+    """
+    before = start
+    while before > 0 and text[before - 1] in _SEPARATORS_BEFORE:
+        before -= 1
+    after = end
+    while after < len(text) and text[after] in _SEPARATORS_AFTER:
+        after += 1
+    return names.by_end.get(before) or names.by_start.get(after)
 
 
 def _dates_of_birth(text: str, today: date) -> list[_Span]:
-    names = [m.span() for m in _PERSON.finditer(text)]
+    names = _names_in(text)
     spans = []
     for found in _dates(text, today):
         labelled = _dob_label_around(text, found)
@@ -264,11 +314,18 @@ _MASKABLE = re.compile(r"\d|(?<=[^\W\d_])[^\W\d_]")  # digits, and letters after
 
 
 def _without_nested(spans: list[_Span]) -> list[_Span]:
-    """Drop a span that lies inside another (a labelled NHS number is one finding, not two)."""
+    """Drop a span that lies inside another (a labelled NHS number is one finding, not two).
+
+    In start order, every span kept so far starts no later than this one, so this one is inside
+    one of them exactly when it ends no later than the furthest they reach: one pass, not a
+    comparison of every pair (which made a long message with many findings take minutes).
+    """
     kept: list[_Span] = []
+    reach = -1
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if not any(k.start <= span.start and span.end <= k.end for k in kept):
+        if span.end > reach:
             kept.append(span)
+            reach = span.end
     return kept
 
 
@@ -290,8 +347,10 @@ def _excerpt(masked: str, span: _Span) -> str:
 def find_identifying_content(text: str, *, today: date | None = None) -> list[Finding]:
     """Every place in `text` that could identify a patient, in order, each safely masked.
 
-    `today` decides which dates are "an earlier year"; it defaults to the local date.
+    The offsets and excerpts are those of `as_read(text)`, the text the rules look at. `today`
+    decides which dates are "an earlier year"; it defaults to the local date.
     """
+    text = as_read(text)
     spans = (
         _nhs_numbers(text)
         + _labelled_identifiers(text)

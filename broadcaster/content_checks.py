@@ -1,8 +1,10 @@
-"""Refuse content that must not go out: identifying patient details, and texts over a channel's limit.
+"""Refuse content that must not go out: broken titles and texts, identifying patient details, and
+texts over a channel's limit.
 
-Both checks run before anything is written, on every trigger (CLI, API, runbook). A commissioner
-may override the confidentiality check with a reason, which is kept in the audit trail; channel
-limits cannot be overridden, only raised within what the provider accepts.
+Every check runs before anything is written, on every trigger (CLI, API, runbook), cheapest first:
+sizes are checked before the confidentiality scan reads the text. A commissioner may override the
+confidentiality check with a reason, which is kept in the audit trail; the other checks cannot be
+overridden (channel limits can only be raised within what the provider accepts).
 """
 
 from __future__ import annotations
@@ -10,25 +12,134 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from broadcaster.channel_contract import RenderedContent
-from broadcaster.channel_limits import EMAIL_SUBJECT_MAX_CHARS, FACEBOOK_POST_MAX_CHARS, SMS_MAX_SEGMENTS
-from broadcaster.confidentiality import Finding, find_identifying_content
+from broadcaster.channel_limits import (
+    APPRISE_BODY_MAX_CHARS,
+    EMAIL_BODY_MAX_CHARS,
+    EMAIL_SUBJECT_MAX_CHARS,
+    FACEBOOK_POST_MAX_CHARS,
+    MESSAGE_MAX_CHARS,
+    SMS_MAX_SEGMENTS,
+    TITLE_MAX_CHARS,
+)
+from broadcaster.confidentiality import Finding, as_read, find_identifying_content
+from broadcaster.control_characters import first_in_line, first_in_message, with_plain_newlines
 from broadcaster.errors import ContentRefused
 from broadcaster.models import ChannelKind
 from broadcaster.render import ChannelTexts, PlannedDelivery
-from broadcaster.sms_text import count_segments
+from broadcaster.sms_text import NOTIFY_MAX_CHARS, count_segments, normalise_for_sms
+
+_FINDINGS_LISTED = 10  # a pasted spreadsheet can hold thousands; the first few say what to fix
+
+
+def check_title(title: str) -> str:
+    """The title as it is kept (trimmed), if it is one short line of text; refused otherwise."""
+    kept = title.strip()
+    if len(kept) > TITLE_MAX_CHARS:
+        raise ContentRefused(
+            f"the title is {len(kept):,} characters; the limit is {TITLE_MAX_CHARS}: keep it short "
+            "and put the detail in the message. Nothing was sent."
+        )
+    if (found := first_in_line(kept)) is not None:
+        raise ContentRefused(
+            f"the title contains {found.describe()}: a title is one line of plain text (it is the "
+            "subject of every email of the incident). Remove it and send again; nothing was sent."
+        )
+    if not has_words(kept):
+        raise ContentRefused(
+            'the title is blank: give a short title such as "Phone lines down" (it is the subject '
+            "of every email of the incident). Nothing was sent."
+        )
+    return kept
+
+
+def check_message_text(text: str, *, what: str) -> str:
+    """`text` with plain newlines, if it is short enough for some channel and has no control
+    characters but line breaks; refused otherwise. `what` names it ("the message")."""
+    if len(text) > MESSAGE_MAX_CHARS:
+        raise ContentRefused(
+            f"{what} is {len(text):,} characters; no channel takes more than {MESSAGE_MAX_CHARS:,} "
+            "(Facebook's limit). Shorten it; nothing was sent."
+        )
+    text = with_plain_newlines(text)
+    if (found := first_in_message(text)) is not None:
+        raise ContentRefused(
+            f"{what} contains {found.describe()}: a message may hold line breaks but no other "
+            "control characters. Remove it and send again; nothing was sent."
+        )
+    return text
+
+
+def has_words(text: str) -> bool:
+    """Something a reader would see: not only spaces and invisible characters."""
+    # Stops at the first visible character: cheap enough for the API to call on its event loop.
+    return any(not char.isspace() and as_read(char) for char in text)
+
+
+# What each channel's text is called in a refusal, and the most it may hold.
+_SIZE_LIMITS: dict[ChannelKind, tuple[str, int, str]] = {
+    ChannelKind.FACEBOOK: ("the Facebook post", FACEBOOK_POST_MAX_CHARS, "Facebook's limit"),
+    ChannelKind.SMS: ("the text message", NOTIFY_MAX_CHARS, "GOV.UK Notify's limit"),
+    ChannelKind.EMAIL: ("the email", EMAIL_BODY_MAX_CHARS, "the limit"),
+    ChannelKind.APPRISE: ("the message for other channels", APPRISE_BODY_MAX_CHARS, "the limit"),
+}
+
+
+def check_message_sizes(texts: ChannelTexts, *, channels: frozenset[ChannelKind]) -> None:
+    """Refuse a text longer than its channel takes, before anything reads it closely.
+
+    The exact limits (SMS segments, the rendered post and subject) are checked after rendering,
+    by `check_channel_limits`; these bound the work of every check before that.
+    """
+    problems = []
+    for channel in (c for c in ChannelKind if c in channels):
+        name, limit, limit_name = _SIZE_LIMITS[channel]
+        length = _length_sent(texts, channel)
+        if length > limit:
+            problems.append(f"{name} is {length:,} characters; {limit_name} is {limit:,}")
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise ContentRefused(
+            f"the message is too long for a channel it goes to. Nothing was sent.\n{lines}\n"
+            "Shorten it, or send it without that channel."
+        )
+
+
+def _length_sent(texts: ChannelTexts, channel: ChannelKind) -> int:
+    if channel is ChannelKind.SMS:
+        # As it will be sent: emoji removed, dashes made plain. Every text is within
+        # MESSAGE_MAX_CHARS (check_message_text), which keeps normalising it quick.
+        return len(normalise_for_sms(texts.sms).text)
+    if channel is ChannelKind.FACEBOOK:
+        return len(texts.facebook)
+    return len(texts.email_body if channel is ChannelKind.EMAIL else texts.plain)
+
+
+def check_sms_has_words(texts: ChannelTexts, *, channels: frozenset[ChannelKind]) -> None:
+    """Refuse a text that would be empty once made SMS-safe (emoji only): it would say nothing
+    but the practice's name."""
+    if ChannelKind.SMS in channels and not has_words(normalise_for_sms(texts.sms).text):
+        raise ContentRefused(
+            "the text message would be empty: emoji and symbols are removed from texts, and this "
+            "message has nothing else. Write it in words, or send it without SMS. Nothing was sent."
+        )
 
 
 def check_confidentiality(texts: ChannelTexts, *, title: str, override_reason: str | None) -> list[Finding]:
-    """Findings in the title or any channel's text; refused unless a reason to override is given."""
+    """Findings in the title or any channel's text as it will be delivered (and read: see
+    `as_read`); refused unless a reason to override is given."""
+    # The SMS text as the SMS normaliser will send it: it removes what could hide a number.
+    delivered = (title, *texts.templates().values(), normalise_for_sms(texts.sms).text)
     findings: list[Finding] = []
     seen: set[str] = set()
-    for text in (title, *texts.templates().values()):
+    for text in dict.fromkeys(delivered):  # one scan of a text every channel shares
         for finding in find_identifying_content(text):
             if finding.excerpt not in seen:  # the same sentence often appears on every channel
                 seen.add(finding.excerpt)
                 findings.append(finding)
     if findings and not (override_reason and override_reason.strip()):
-        lines = "\n".join(f"  - {f.explain()}" for f in findings)
+        lines = "\n".join(f"  - {f.explain()}" for f in findings[:_FINDINGS_LISTED])
+        if len(findings) > _FINDINGS_LISTED:
+            lines += f"\n  - and {len(findings) - _FINDINGS_LISTED:,} more like these"
         raise ContentRefused(
             "this message looks like it contains patient-identifying details, and it goes to "
             f"public pages and phones. Nothing was sent.\n{lines}\n"

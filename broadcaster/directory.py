@@ -20,7 +20,6 @@ is refused here so it can never be committed by accident.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -34,9 +33,9 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
+from broadcaster.control_characters import first_in_line, first_in_message
 from broadcaster.errors import DirectoryError, FileProblem
 from broadcaster.models import ChannelKind
 from broadcaster.phone import NotAUkMobile, normalise_uk_mobile
@@ -113,14 +112,23 @@ class Practice(_Strict):
     def _upper_ods(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("name")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        if (found := first_in_line(value)) is not None:  # it starts every text and email footer
+            raise ValueError(f"the name contains {found.describe()}: write it on one line")
+        return value
+
     @field_validator("placeholders")
     @classmethod
     def _placeholder_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
+        for name, text in value.items():
             if not _PLACEHOLDER_NAME.match(name):
                 raise ValueError(f"placeholder name {name!r} must be lower_case_with_underscores")
             if name in BUILT_IN_PLACEHOLDERS:
                 raise ValueError(f"placeholder {name!r} is built in; remove it from placeholders")
+            if (found := first_in_message(text)) is not None:  # it is filled into every text
+                raise ValueError(f"placeholder {name!r} contains {found.describe()}: remove it")
         return value
 
     def placeholder_values(self) -> dict[str, str]:
@@ -130,13 +138,6 @@ class Practice(_Strict):
 class DirectoryFile(_Strict):
     defaults: Defaults = Defaults()
     practices: Annotated[list[Practice], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _unique_ods(self) -> DirectoryFile:
-        repeated = [ods for ods, n in Counter(p.ods for p in self.practices).items() if n > 1]
-        if repeated:
-            raise ValueError(f"ODS codes listed more than once: {', '.join(sorted(repeated))}")
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +213,26 @@ def load_directory(path: Path) -> Directory:
         parsed = DirectoryFile.model_validate(loaded.data if loaded.data is not None else {})
     except ValidationError as exc:
         raise DirectoryError(problems_from(loaded, exc, _where)) from None
+    if repeated := _repeated_ods_codes(loaded, parsed.practices):
+        raise DirectoryError(repeated)
     return Directory(path=path, defaults=parsed.defaults, practices=tuple(parsed.practices))
+
+
+def _repeated_ods_codes(doc: YamlDocument, practices: list[Practice]) -> list[FileProblem]:
+    """Each entry whose ODS code an earlier one has, at its own line: it would double every message."""
+    first: dict[str, int] = {}
+    problems = []
+    for index, practice in enumerate(practices):
+        earlier = first.setdefault(practice.ods, index)
+        if earlier != index:
+            loc = ("practices", index, "ods")
+            message = (
+                f"ODS code {practice.ods} is already listed at entry {earlier + 1} "
+                f"(line {doc.line_of(('practices', earlier, 'ods'))}): list each practice once, "
+                "or it gets every message twice"
+            )
+            problems.append(FileProblem(doc.path, doc.line_of(loc), _where(doc, loc), message))
+    return problems
 
 
 def _where(doc: YamlDocument, loc: tuple[str | int, ...]) -> str:

@@ -11,13 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.audience import Audience
 from broadcaster.confidentiality import Finding
-from broadcaster.content_checks import check_channel_limits, check_confidentiality
+from broadcaster.content_checks import (
+    check_channel_limits,
+    check_confidentiality,
+    check_message_sizes,
+    check_sms_has_words,
+    check_title,
+)
 from broadcaster.directory import Directory, Practice
 from broadcaster.errors import AudienceError
 from broadcaster.lifecycle import check_update_allowed
@@ -110,6 +116,7 @@ class IncidentService:
 
     def preview_opening(self, request: IncidentRequest) -> SendPreview:
         """Everything the opening message would send (the dry run shows exactly this)."""
+        request = replace(request, title=check_title(request.title))
         return self._preview(self._plan_opening(request, PREVIEW_REF), request.content)
 
     def _plan_opening(self, request: IncidentRequest, ref: str) -> _Plan:
@@ -122,6 +129,7 @@ class IncidentService:
         return plan
 
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
+        request = replace(request, title=check_title(request.title))  # the one check every trigger meets
         # Refuse now, before the transaction; rendering thousands of practices is CPU work, so it
         # runs in a worker thread while the event loop keeps the dispatcher and the API going.
         plan = await asyncio.to_thread(self._plan_opening, request, PROVISIONAL_REF)
@@ -227,6 +235,11 @@ class IncidentService:
         content: MessageContent,
         channels: frozenset[ChannelKind],
     ) -> _Plan:
+        # Only the channels some of these practices have: a long message for Facebook alone is
+        # not refused for being too long for a text nobody gets.
+        channels &= {e.channel for p in practices for e in self._directory.endpoints(p)}
+        check_message_sizes(content.texts, channels=channels)  # before anything reads the text
+        check_sms_has_words(content.texts, channels=channels)
         findings = check_confidentiality(
             content.texts, title=heading.title, override_reason=content.confidentiality_override
         )

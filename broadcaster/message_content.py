@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from broadcaster.channel_limits import SMS_MAX_SEGMENTS
+from broadcaster.content_checks import check_message_text, has_words
 from broadcaster.errors import ContentRefused
 from broadcaster.models import IncidentStatus
 from broadcaster.render import ChannelTexts
@@ -23,11 +24,12 @@ class MessageContent:
 def content_from_text(
     text: str, *, sms_max_segments: int, confidentiality_override: str | None = None
 ) -> MessageContent:
-    if not text.strip():
+    text = check_message_text(text, what="the message").strip()
+    if not has_words(text):
         raise ContentRefused("the message is empty: write what patients and staff need to know")
     return MessageContent(
-        texts=ChannelTexts.same_everywhere(text.strip()),
-        summary=text.strip(),
+        texts=ChannelTexts.same_everywhere(text),
+        summary=text,
         sms_max_segments=_cap(sms_max_segments),
         confidentiality_override=confidentiality_override,
     )
@@ -42,13 +44,22 @@ def content_from_runbook(
     confidentiality_override: str | None = None,
 ) -> MessageContent:
     """The runbook's texts for this status; raises MissingFieldValues naming each blank to fill."""
-    texts = runbook.texts_for(status, fields)
+    texts = _checked(runbook.texts_for(status, fields))
     return MessageContent(
         texts=texts,
         summary=texts.plain,
         sms_max_segments=_cap(sms_max_segments or runbook.spec.sms_segments),
         confidentiality_override=confidentiality_override,
     )
+
+
+def _checked(texts: ChannelTexts) -> ChannelTexts:
+    """A runbook's texts with its fields filled in: a field value can bring what a file cannot."""
+    sms, facebook, email, other = (
+        check_message_text(text, what=f"the runbook's {channel} text with its fields filled in")
+        for channel, text in texts.templates().items()
+    )
+    return ChannelTexts(sms=sms, facebook=facebook, email_body=email, plain=other)
 
 
 def _cap(segments: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broadcaster.channel_contract import RenderedContent
+from broadcaster.control_characters import as_one_line
 from broadcaster.directory import Directory, Endpoint, Practice
 from broadcaster.errors import ContentRefused
 from broadcaster.models import ChannelKind, IncidentStatus
@@ -65,13 +66,14 @@ class UpdateHeading:
 
     @property
     def headline(self) -> str:
+        title = self.one_line_title
         if self.status is IncidentStatus.RESOLVED:
-            return f"RESOLVED: {self.title}"
+            return f"RESOLVED: {title}"
         if self.reopened:
-            return f"REOPENED: {self.title}"
+            return f"REOPENED: {title}"
         if self.seq == 0:
-            return f"INCIDENT: {self.title}"
-        return f"UPDATE ({STATUS_LABEL[self.status]}): {self.title}"
+            return f"INCIDENT: {title}"
+        return f"UPDATE ({STATUS_LABEL[self.status]}): {title}"
 
     @property
     def label(self) -> str:
@@ -84,7 +86,13 @@ class UpdateHeading:
     @property
     def subject(self) -> str:
         # Identical for the whole incident: Gmail and Outlook thread on it.
-        return f"[{self.incident_ref}] {self.title}"
+        return f"[{self.incident_ref}] {self.one_line_title}"
+
+    @property
+    def one_line_title(self) -> str:
+        # New titles are refused with a line break (content_checks.check_title); one stored
+        # before that check must still not break a subject or a post's first line.
+        return as_one_line(self.title)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -213,10 +213,8 @@ def read_runbooks(folder: Path) -> tuple[dict[str, Runbook], list[FileProblem]]:
 
 
 def _read(path: Path) -> tuple[Runbook | None, list[FileProblem]]:
-    loaded = load_yaml(path)
+    loaded = load_yaml(path, syntax_tip=_QUOTING_TIP)
     if isinstance(loaded, FileProblem):
-        if loaded.message.startswith("not valid YAML"):
-            loaded = replace(loaded, message=f"{loaded.message}; {_QUOTING_TIP}")
         return None, [loaded]
     try:
         spec = RunbookFile.model_validate(loaded.data if loaded.data is not None else {})

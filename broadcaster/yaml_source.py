@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
 from broadcaster.errors import FileProblem
 
@@ -51,14 +54,32 @@ class YamlDocument:
         return line
 
 
-def load_yaml(path: Path) -> YamlDocument | FileProblem:
-    """Parse `path`, or describe why it cannot be read as a problem with its line."""
+# Directories and runbooks nest four or five levels. The loaders recurse once a level (the C one
+# without a guard: 50,000 levels crash the process, 500 exhaust Python's stack), so a file nested
+# deeper than this is refused before it is loaded.
+MAX_NESTING = 50
+
+
+def load_yaml(path: Path, *, syntax_tip: str = "") -> YamlDocument | FileProblem:
+    """Parse `path`, or describe why it cannot be read as a problem with its line.
+
+    `syntax_tip` is added to a YAML syntax error (not to a duplicate key or a too-deep file).
+    """
+    text = _read_text(path)
+    if isinstance(text, FileProblem):
+        return text
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return FileProblem(path, None, "", "file not found; check the path in your settings")
-    except (OSError, UnicodeDecodeError) as exc:
-        return FileProblem(path, None, "", f"cannot read the file ({exc}); save it as UTF-8 text")
+        too_deep = _line_too_deep(text)
+    except MarkedYAMLError as exc:
+        return _syntax_problem(path, exc, syntax_tip)
+    if too_deep is not None:
+        return FileProblem(
+            path,
+            too_deep,
+            "",
+            f"nested more than {MAX_NESTING} levels deep, which no directory or runbook needs: "
+            "look for brackets or dashes that do not close, or another file pasted in",
+        )
     try:
         return YamlDocument(path, text, YAML(typ="safe").load(text))
     except MarkedYAMLError:
@@ -67,10 +88,55 @@ def load_yaml(path: Path) -> YamlDocument | FileProblem:
         document = YamlDocument(path, text, None)
         document.data = document._located  # the slow parse is the data here
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        return FileProblem(path, line, "", f"not valid YAML: {exc.problem or exc.context}")
+        return _syntax_problem(path, exc, syntax_tip)
     return document
+
+
+def _read_text(path: Path) -> str | FileProblem:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return FileProblem(path, None, "", "file not found; check the path in your settings")
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileProblem(path, None, "", f"cannot read the file ({exc}); save it as UTF-8 text")
+
+
+def _line_too_deep(text: str) -> int | None:
+    """The 1-based line where the nesting first goes past MAX_NESTING, if it does.
+
+    Parser events come from a state machine with a stack of its own, not from recursion, so a
+    file of any depth is safe to read this way; it costs under a tenth of loading the file.
+    """
+    try:
+        return _first_too_deep(YAML(typ="safe").parse(text))
+    except MarkedYAMLError:  # as in load_yaml: ruamel's own parser has the last word
+        return _first_too_deep(YAML(typ="rt").parse(text))
+
+
+def _first_too_deep(events: Iterable[Any]) -> int | None:
+    depth = 0
+    for event in events:
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                return int(event.start_mark.line) + 1
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+_DUPLICATE_KEY = re.compile(r'found duplicate key "(.*?)" with value')
+
+
+def _syntax_problem(path: Path, exc: MarkedYAMLError, tip: str) -> FileProblem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    if isinstance(exc, DuplicateKeyError):  # valid syntax, so no tip about writing it
+        key = _DUPLICATE_KEY.search(exc.problem or "")
+        named = f'"{key.group(1)}"' if key else "a key"
+        return FileProblem(path, line, "", f"{named} is given twice in the same block: keep one of them")
+    message = f"not valid YAML: {exc.problem or exc.context}"
+    return FileProblem(path, line, "", f"{message}; {tip}" if tip else message)
 
 
 def problems_from(

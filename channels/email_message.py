@@ -10,6 +10,7 @@ from email.message import Message
 from email.utils import format_datetime, formataddr
 
 from broadcaster.channel_contract import OutgoingMessage
+from broadcaster.control_characters import as_one_line
 
 # RFC 5322 §3.2.3 atext (plus "." between atoms): anything else cannot appear in a msg-id.
 _NOT_ATEXT = re.compile(r"[^a-z0-9!#$%&'*+/=?^_`{|}~.-]")
@@ -43,7 +44,7 @@ def build_email(
     email = Message()
     email["Message-ID"] = message_id_for(message, message_id_domain)
     email["Date"] = format_datetime(now or datetime.now(UTC))
-    email["From"] = formataddr((from_name, from_address), charset="utf-8")
+    email["From"] = formataddr((as_one_line(from_name), from_address), charset="utf-8")
     email["To"] = message.recipient
     # The renderer keeps the subject identical across the thread: Gmail needs that to thread,
     # and "Re:" would make it differ from the first email.
@@ -62,7 +63,9 @@ def build_email(
 
 
 def _header(text: str) -> str:
-    """Non-ASCII headers as RFC 2047 encoded words, so the message stays 7-bit."""
+    """One header line whatever `text` holds (a CR or LF would start a header of its own), with
+    non-ASCII as RFC 2047 encoded words, so the message stays 7-bit."""
+    text = as_one_line(text)
     return text if text.isascii() else Header(text, _UTF8_QP).encode()
 
 

@@ -112,7 +112,7 @@ def test_text_over_the_segment_cap_is_refused_naming_the_limit(tmp_path: Path) -
 def test_overlong_title_is_refused_for_the_email_subject(tmp_path: Path) -> None:
     """An incident title too long for an email subject is refused with the limit named."""
     result = run_cli(
-        tmp_path, "send", "--title", "Outage " * 30, "--ods", "X99001", "--message", "Phones down."
+        tmp_path, "send", "--title", "Outage " * 25, "--ods", "X99001", "--message", "Phones down."
     )
     assert result.code == 2
     assert "the email subject is" in result.err

@@ -101,7 +101,8 @@ def test_duplicate_ods_codes_are_refused(tmp_path: Path) -> None:
     """Two entries for one practice would double every message: refused."""
     text = "practices:" + GOOD_PRACTICE + GOOD_PRACTICE.replace("Riverside Surgery", "Copy")
     [problem] = problems_of(write(tmp_path, text))
-    assert "ODS codes listed more than once: Y00001" in problem
+    assert ":11: practice y00001 (Copy) [entry 2], field ods: " in problem
+    assert "ODS code Y00001 is already listed at entry 1 (line 2)" in problem
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:

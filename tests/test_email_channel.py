@@ -150,6 +150,22 @@ async def test_subject_is_identical_across_the_thread(
     assert {str(m["Thread-Topic"]) for m in received} == {"Phones down"}
 
 
+async def test_a_line_break_in_a_subject_never_adds_a_header(
+    smtp: RunningSmtpServer, channel: SmtpEmailChannel
+) -> None:
+    """Belt and braces: a subject with CR LF (a title stored before titles were checked) stays one
+    Subject line on the wire; no Bcc reaches the server and no other mailbox gets a copy."""
+    message = outgoing()
+    injected = "[INC-42] Phones down\r\nBcc: attacker@evil.example"
+    message = dataclasses.replace(message, content=dataclasses.replace(message.content, subject=injected))
+    assert isinstance(await channel.send(message), Delivered)
+    [received] = smtp.recorder.received
+    assert received.rcpt_tos == (RECIPIENT,)
+    assert received.message["Bcc"] is None
+    assert str(received.message["Subject"]) == "[INC-42] Phones down  Bcc: attacker@evil.example"
+    assert str(received.message["Thread-Topic"]) == "Phones down  Bcc: attacker@evil.example"
+
+
 @pytest.mark.parametrize("stage", ["rcpt", "data"])
 async def test_retry_after_451_reuses_the_message_id_and_delivers_one_copy(stage: Stage) -> None:
     """A 451 is retried; the resend carries the same Message-ID and only one copy arrives."""
