@@ -15,13 +15,13 @@ from broadcaster.audience import Audience
 from broadcaster.directory import Directory
 from broadcaster.dispatcher import Dispatcher
 from broadcaster.errors import BroadcasterError, UnknownIncident
+from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.log_setup import SCRUBBER
 from broadcaster.message_content import content_from_text
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.settings import Settings
 from broadcaster.store.queries import deliveries_of, get_incident, list_incidents
-from broadcaster.store.records import parse_incident_ref
 from broadcaster.store_health import driver_message
 
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -98,10 +98,10 @@ def _require_token(request: web.Request) -> Actor:
 
 
 def _incident_id(request: web.Request) -> int:
-    incident_id = parse_incident_ref(request.match_info["ref"])
-    if incident_id is None:
-        raise web.HTTPNotFound(text="incident references look like INC-42")
-    return incident_id
+    try:
+        return parse_incident_ref(request.match_info["ref"])
+    except IncidentRefError:
+        raise web.HTTPNotFound(text="incident references look like INC-42") from None
 
 
 async def healthz(request: web.Request) -> web.Response:

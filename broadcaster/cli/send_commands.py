@@ -15,12 +15,12 @@ from broadcaster.cli.exit_codes import ExitCode
 from broadcaster.cli.main import run_async, stderr_console, stdout_console
 from broadcaster.cli.watch import deliver_and_watch
 from broadcaster.errors import ContentRefused
+from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
 from broadcaster.incident_service import IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.message_content import MessageContent, content_from_runbook, content_from_text
 from broadcaster.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.runtime import open_database
 from broadcaster.store.queries import IncidentWithUpdates
-from broadcaster.store.records import parse_incident_ref
 
 
 def _fields(values: tuple[str, ...]) -> dict[str, str]:
@@ -211,11 +211,10 @@ def _post_update(
     text: str | None,
     options: dict[str, Any],
 ) -> None:
-    incident_id = parse_incident_ref(incident)
-    if incident_id is None:
-        raise click.BadParameter(
-            f"{incident!r} is not an incident reference like INC-42", param_hint="INCIDENT"
-        )
+    try:
+        incident_id = parse_incident_ref(incident)
+    except IncidentRefError as exc:
+        raise click.BadParameter(str(exc), param_hint="INCIDENT") from None
     fields = _fields(options["field_values"])
     settings, directory = ctx.settings, ctx.directory
 

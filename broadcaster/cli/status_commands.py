@@ -12,10 +12,10 @@ from broadcaster.cli.exit_codes import ExitCode, exit_code_for
 from broadcaster.cli.main import run_async, stdout_console
 from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json
 from broadcaster.errors import UnknownIncident
+from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
 from broadcaster.runtime import open_database
 from broadcaster.store.queries import deliveries_of, endpoints_needing_attention, get_incident
 from broadcaster.store.queries import list_incidents as query_list
-from broadcaster.store.records import parse_incident_ref
 
 
 @click.command()
@@ -29,11 +29,10 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
     Exit status: 0 when the update shown is fully delivered, 3 while some are still on their
     way, 4 when some failed.
     """
-    incident_id = parse_incident_ref(incident)
-    if incident_id is None:
-        raise click.BadParameter(
-            f"{incident!r} is not an incident reference like INC-42", param_hint="INCIDENT"
-        )
+    try:
+        incident_id = parse_incident_ref(incident)
+    except IncidentRefError as exc:
+        raise click.BadParameter(str(exc), param_hint="INCIDENT") from None
     settings = ctx.settings
     names = {p.ods: p.name for p in ctx.directory.practices}
 

@@ -7,17 +7,21 @@ from typing import Any
 
 from broadcaster.audience import Audience
 from broadcaster.channel_contract import RenderedContent
+from broadcaster.incident_refs import incident_ref, parse_incident_ref
 from broadcaster.models import ChannelKind, DeliveryState, IncidentStatus, Severity
 
-
-def incident_ref(incident_id: int) -> str:
-    return f"INC-{incident_id}"
-
-
-def parse_incident_ref(text: str) -> int | None:
-    """ "INC-42", "inc-42" or "42" -> 42."""
-    digits = text.strip().upper().removeprefix("INC-")
-    return int(digits) if digits.isdigit() else None
+# Kept importable from here: they lived in this module before broadcaster.incident_refs.
+__all__ = [
+    "AuditEntry",
+    "DeliveryRecord",
+    "IncidentRecord",
+    "NewIncident",
+    "NewUpdate",
+    "StoredUpdate",
+    "UpdateRecord",
+    "incident_ref",
+    "parse_incident_ref",
+]
 
 
 @dataclass(frozen=True, slots=True)
