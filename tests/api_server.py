@@ -39,12 +39,19 @@ async def api_client(
     routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
     # Passed only when given, so the same tests can be run against the app before the token gate.
     limiter = {} if failed_tokens is None else {"failed_tokens": failed_tokens}
-    async with running_dispatcher(engine, settings, routes) as dispatcher:
-        app = make_app(
-            engine=engine, settings=settings, directory=directory, dispatcher=dispatcher, **limiter
-        )
-        async with TestClient(TestServer(app)) as client:
+    client: TestClient | None = None
+    try:
+        async with running_dispatcher(engine, settings, routes) as dispatcher:
+            app = make_app(
+                engine=engine, settings=settings, directory=directory, dispatcher=dispatcher, **limiter
+            )
+            client = TestClient(TestServer(app))
+            await client.start_server()
             yield client
+    finally:
+        # The server closes after the dispatcher has stopped, as the aiohttp_client fixture does.
+        if client is not None:
+            await client.close()
 
 
 async def raw_request(client: TestClient, request: bytes) -> tuple[int, bytes]:
