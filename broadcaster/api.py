@@ -2,64 +2,46 @@
 
 from __future__ import annotations
 
-import hmac
 from collections import Counter
-from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broadcaster.api_auth import FailedTokenLimiter, actor_of, token_gate
+from broadcaster.api_bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
+from broadcaster.api_errors import error_replies
 from broadcaster.audience import Audience
 from broadcaster.directory import Directory
 from broadcaster.dispatcher import Dispatcher
-from broadcaster.errors import BroadcasterError, LifecycleRefused, UnknownIncident
-from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
+from broadcaster.incident_refs import parse_incident_ref
 from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.log_setup import SCRUBBER
 from broadcaster.message_content import content_from_text
-from broadcaster.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.models import IncidentStatus
 from broadcaster.settings import Settings
 from broadcaster.store.queries import deliveries_of, get_incident, list_incidents
+from broadcaster.store.records import StoredUpdate
 from broadcaster.store_health import driver_message
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SERVICE = web.AppKey("service", IncidentService)
 SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-
-
-class AudienceBody(BaseModel):
-    all: bool = False
-    groups: list[str] = []
-    ods: list[str] = []
-
-
-class OpenIncidentBody(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    message: str = Field(min_length=1)
-    severity: Severity = Severity.MAJOR
-    audience: AudienceBody
-    channels: list[ChannelKind] = list(ChannelKind)
-    sms: bool | None = None
-
-
-class UpdateBody(BaseModel):
-    status: IncidentStatus
-    message: str = Field(min_length=1)
-    sms: bool | None = None
-
-
-class ReopenBody(BaseModel):
-    message: str = Field(min_length=1)
-    sms: bool | None = None  # None: texted, like the resolve it undoes
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes answer without the token; nothing else does
 
 
 def make_app(
-    *, engine: AsyncEngine, settings: Settings, directory: Directory, dispatcher: Dispatcher
+    *,
+    engine: AsyncEngine,
+    settings: Settings,
+    directory: Directory,
+    dispatcher: Dispatcher,
+    failed_tokens: FailedTokenLimiter | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[_errors])
+    gate = token_gate(
+        token=settings.api_token, limiter=failed_tokens or FailedTokenLimiter(), public_paths=PUBLIC_PATHS
+    )
+    app = web.Application(middlewares=[error_replies(directory_path=directory.path), gate])
     app[ENGINE] = engine
     app[SETTINGS] = settings
     app[DISPATCHER] = dispatcher
@@ -74,42 +56,13 @@ def make_app(
     return app
 
 
-@web.middleware
-async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        return await handler(request)  # type: ignore[no-any-return]
-    except UnknownIncident as exc:
-        return web.json_response({"error": str(exc)}, status=404)
-    except LifecycleRefused as exc:  # resolved: reopen first; or nothing to reopen
-        return web.json_response({"error": str(exc)}, status=409)
-    except BroadcasterError as exc:
-        return web.json_response({"error": SCRUBBER.scrub(str(exc))}, status=422)
-    except ValidationError as exc:
-        return web.json_response(
-            {
-                "error": "invalid request body",
-                "details": exc.errors(include_url=False, include_input=False),
-            },
-            status=400,
-        )
-
-
 def _require_token(request: web.Request) -> Actor:
-    expected = request.app[SETTINGS].api_token
-    if expected is None:
-        raise web.HTTPForbidden(text="writes are disabled: set BROADCASTER_API_TOKEN to enable them")
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
-        raise web.HTTPUnauthorized(text="send the API token as 'Authorization: Bearer <token>'")
-    name = request.headers.get("X-Actor", "api")
-    return Actor(name=name[:200], origin=f"api {request.remote}")
+    """The credential the token gate checked (every route but the health checks needs one)."""
+    return actor_of(request)
 
 
 def _incident_id(request: web.Request) -> int:
-    try:
-        return parse_incident_ref(request.match_info["ref"])
-    except IncidentRefError:
-        raise web.HTTPNotFound(text="incident references look like INC-42") from None
+    return parse_incident_ref(request.match_info["ref"])  # IncidentRefError: a 404 saying what refs look like
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -138,6 +91,7 @@ def _health_reply(dispatcher: Dispatcher) -> web.Response:
 
 
 async def incidents_index(request: web.Request) -> web.Response:
+    _require_token(request)
     found = await list_incidents(request.app[ENGINE])
     return web.json_response(
         [
@@ -155,6 +109,7 @@ async def incidents_index(request: web.Request) -> web.Response:
 
 
 async def incident_detail(request: web.Request) -> web.Response:
+    _require_token(request)
     incident_id = _incident_id(request)
     found = await get_incident(request.app[ENGINE], incident_id)
     records = await deliveries_of(request.app[ENGINE], incident_id)
@@ -182,7 +137,7 @@ async def incident_detail(request: web.Request) -> web.Response:
 
 async def open_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
-    body = OpenIncidentBody.model_validate(await request.json())
+    body = parse_body(OpenIncidentBody, await request.read())
     settings = request.app[SETTINGS]
     audience = Audience.parse(
         everyone=body.audience.all, groups=body.audience.groups, ods_codes=body.audience.ods
@@ -204,7 +159,7 @@ async def open_incident(request: web.Request) -> web.Response:
 
 async def post_update(request: web.Request) -> web.Response:
     actor = _require_token(request)
-    body = UpdateBody.model_validate(await request.json())
+    body = parse_body(UpdateBody, await request.read())
     settings = request.app[SETTINGS]
     stored = await request.app[SERVICE].post_update(
         _incident_id(request),
@@ -216,14 +171,12 @@ async def post_update(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
-    return web.json_response(
-        {"ref": stored.incident_ref, "seq": stored.seq, "deliveries": stored.deliveries}, status=201
-    )
+    return _posted(stored)
 
 
 async def reopen_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
-    body = ReopenBody.model_validate(await request.json())
+    body = parse_body(ReopenBody, await request.read())
     settings = request.app[SETTINGS]
     stored = await request.app[SERVICE].post_update(
         _incident_id(request),
@@ -236,6 +189,10 @@ async def reopen_incident(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    return _posted(stored)
+
+
+def _posted(stored: StoredUpdate) -> web.Response:
     return web.json_response(
         {"ref": stored.incident_ref, "seq": stored.seq, "deliveries": stored.deliveries}, status=201
     )

@@ -215,7 +215,8 @@ def load_directory(path: Path) -> Directory:
         raise DirectoryError(problems_from(loaded, exc, _where)) from None
     if repeated := _repeated_ods_codes(loaded, parsed.practices):
         raise DirectoryError(repeated)
-    return Directory(path=path, defaults=parsed.defaults, practices=tuple(parsed.practices))
+    # Resolved here, off the event loop, for messages that must name it (or hide it).
+    return Directory(path=path.resolve(), defaults=parsed.defaults, practices=tuple(parsed.practices))
 
 
 def _repeated_ods_codes(doc: YamlDocument, practices: list[Practice]) -> list[FileProblem]:

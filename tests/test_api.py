@@ -45,7 +45,7 @@ async def test_writes_need_the_bearer_token(client: TestClient) -> None:
     """Opening an incident without the token is refused and nothing is created."""
     response = await client.post("/api/incidents", json=OPEN)
     assert response.status == 401
-    assert (await (await client.get("/api/incidents")).json()) == []
+    assert (await (await client.get("/api/incidents", headers=AUTH)).json()) == []
 
 
 async def test_opened_incident_is_delivered_and_reported(client: TestClient, tmp_path: Path) -> None:
@@ -57,11 +57,11 @@ async def test_opened_incident_is_delivered_and_reported(client: TestClient, tmp
     found: dict[str, object] = {}
 
     async def all_delivered() -> bool:
-        found.update(await (await client.get("/api/incidents/INC-1")).json())
+        found.update(await (await client.get("/api/incidents/INC-1", headers=AUTH)).json())
         return found["updates"][0]["deliveries"] == {"delivered": 3}  # type: ignore[index, no-any-return]
 
     await eventually_async(all_delivered)
-    assert found["updates"][0]["author"] == "comms.officer"  # type: ignore[index]
+    assert found["updates"][0]["author"] == "api-token"  # type: ignore[index]
     assert (tmp_path / "outbox/INC-1/X99002").is_dir()
 
 

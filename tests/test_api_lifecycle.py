@@ -9,31 +9,22 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.api import make_app
 from broadcaster.directory import Directory
-from broadcaster.runtime import running_dispatcher
-from broadcaster.settings import Settings
+from tests.api_server import AUTH, OPEN, api_client
 from tests.polling import eventually_async
 
-TOKEN = "api-token-S3CRET"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-OPEN = {"title": "Phones down", "message": "Call {alt_phone}.", "audience": {"ods": ["X99002"]}}
 RESOLVE = {"status": "resolved", "message": "Phones are back."}
 ENDPOINTS = 3  # X99002 in the example directory: one page, one mobile, one mailbox
 
 
 @pytest.fixture
 async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path, aiohttp_client: object
+    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
 ) -> AsyncIterator[TestClient]:
-    settings = Settings(outbox_dir=tmp_path / "outbox", api_token=SecretStr(TOKEN))
-    routes = {e.route for p in example_directory.practices for e in example_directory.endpoints(p)}
-    async with running_dispatcher(engine, settings, routes) as dispatcher:
-        app = make_app(engine=engine, settings=settings, directory=example_directory, dispatcher=dispatcher)
-        yield await aiohttp_client(app)  # type: ignore[operator]
+    async with api_client(engine, example_directory, tmp_path) as client:
+        yield client
 
 
 async def post(client: TestClient, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -48,7 +39,7 @@ def outbox_files_saying(tmp_path: Path, words: str) -> int:
 
 async def settled(client: TestClient, seq: int) -> None:
     async def delivered() -> bool:
-        detail = await (await client.get("/api/incidents/INC-1")).json()
+        detail = await (await client.get("/api/incidents/INC-1", headers=AUTH)).json()
         return bool(detail["updates"][seq]["deliveries"] == {"delivered": ENDPOINTS})
 
     await eventually_async(delivered)
@@ -83,7 +74,7 @@ async def test_reopening_an_open_incident_is_a_409(client: TestClient) -> None:
     status, body = await post(client, "/api/incidents/INC-1/reopen", {"message": "Down again."})
     assert status == 409
     assert "INC-1 is not resolved" in body["error"]
-    detail = await (await client.get("/api/incidents/INC-1")).json()
+    detail = await (await client.get("/api/incidents/INC-1", headers=AUTH)).json()
     assert len(detail["updates"]) == 1
 
 
@@ -94,6 +85,6 @@ async def test_two_resolves_at_once_send_exactly_one(client: TestClient, tmp_pat
     replies = await asyncio.gather(*(post(client, "/api/incidents/INC-1/updates", RESOLVE) for _ in range(2)))
     assert sorted(status for status, _ in replies) == [201, 409]
     await settled(client, 1)
-    detail = await (await client.get("/api/incidents/INC-1")).json()
+    detail = await (await client.get("/api/incidents/INC-1", headers=AUTH)).json()
     assert [u["status"] for u in detail["updates"]] == ["investigating", "resolved"]
     assert outbox_files_saying(tmp_path, "Phones are back.") == ENDPOINTS
