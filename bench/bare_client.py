@@ -24,11 +24,11 @@ import aiosmtplib
 from bench.client_spec import GRAPH_VERSION, NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE, ClientResult, ClientSpec
 from bench.process_stats import EffortMeter
 from bench.scenario import OPENING_TEXT, PAGE_TOKEN, UPDATE_TEXT, BenchPractice, bench_practices
-from broadcaster.directory import Practice, load_directory
-from broadcaster.models import ChannelKind, IncidentStatus
-from broadcaster.render import ChannelTexts, UpdateHeading, render_for_practice
-from channels.facebook import edited_post_text
-from channels.notify_auth import authorization_header, parse_api_key
+from broadcaster.content.render import ChannelTexts, UpdateHeading, render_for_practice
+from broadcaster.core.models import ChannelKind, IncidentStatus
+from broadcaster.directory.practices import Practice, load_directory
+from channels.facebook.page_channel import edited_post_text
+from channels.notify.auth import authorization_header, parse_api_key
 
 FROM = "incident-alerts@bench.invalid"
 TITLE = "Phone lines down"

@@ -17,7 +17,7 @@ import argparse
 import statistics
 import time
 
-from broadcaster.confidentiality import find_identifying_content
+from broadcaster.content.confidentiality import find_identifying_content
 
 TEXTS = {
     "prose": (

@@ -28,15 +28,15 @@ from bench.client_spec import (
 )
 from bench.process_stats import EffortMeter
 from bench.scenario import OPENING_TEXT, PAGE_TOKEN, UPDATE_TEXT
-from broadcaster.audience import Audience
-from broadcaster.directory import Directory, load_directory
-from broadcaster.dispatcher import Dispatcher
-from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.log_setup import configure_logging
-from broadcaster.message_content import content_from_text
-from broadcaster.models import ChannelKind, IncidentStatus, Severity
-from broadcaster.runtime import open_database, running_dispatcher, wait_until_settled
-from broadcaster.settings import GraphSettings, NotifySettings, Settings, SmtpSettings
+from broadcaster.config.log_setup import configure_logging
+from broadcaster.config.settings import GraphSettings, NotifySettings, Settings, SmtpSettings
+from broadcaster.content.message_content import content_from_text
+from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.delivery.dispatcher import Dispatcher
+from broadcaster.delivery.runtime import open_database, running_dispatcher, wait_until_settled
+from broadcaster.directory.audience import Audience
+from broadcaster.directory.practices import Directory, load_directory
+from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.store.records import StoredUpdate
 
 ROUTES = ("facebook/graph", "sms/notify", "email/smtp")

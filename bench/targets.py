@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bench.config import NOTIFY_LIMIT
 from bench.report import APPRISE, BARE, OURS, Summary, figure
-from broadcaster.settings import RetrySettings
+from broadcaster.config.settings import RetrySettings
 
 HANDFUL_OF_429S = 5
 

@@ -11,12 +11,12 @@ from urllib.parse import unquote
 
 import apprise
 
-from broadcaster.channel_contract import OutgoingMessage
-from broadcaster.errors import ConfigError
-from broadcaster.models import IncidentStatus
-from broadcaster.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
-from broadcaster.secret_refs import SecretLookup
-from broadcaster.settings import AppriseSettings
+from broadcaster.config.secret_refs import SecretLookup
+from broadcaster.config.settings import AppriseSettings
+from broadcaster.core.channel_contract import OutgoingMessage
+from broadcaster.core.errors import ConfigError
+from broadcaster.core.models import IncidentStatus
+from broadcaster.core.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
 
 PHONE_PLACEHOLDER = "{phone}"
 

@@ -10,10 +10,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from broadcaster.channel_contract import OutgoingMessage
-from broadcaster.models import ChannelKind
-from broadcaster.outcomes import Delivered, NotFound, ReconcileResult, SendResult
-from channels.email_message import build_email, message_id_for
+from broadcaster.core.channel_contract import OutgoingMessage
+from broadcaster.core.models import ChannelKind
+from broadcaster.core.outcomes import Delivered, NotFound, ReconcileResult, SendResult
+from channels.email.message import build_email, message_id_for
 
 _UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9@.+_-]")
 

@@ -12,13 +12,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.api import make_app
-from broadcaster.directory import Directory
-from broadcaster.runtime import running_dispatcher
-from broadcaster.settings import Settings
+from broadcaster.config.settings import Settings
+from broadcaster.delivery.runtime import running_dispatcher
+from broadcaster.directory.practices import Directory
+from broadcaster.web.api import make_app
 
 if TYPE_CHECKING:  # imported for its type only, so these tests also run against main's api.py
-    from broadcaster.api_auth import FailedTokenLimiter
+    from broadcaster.web.auth import FailedTokenLimiter
 
 TOKEN = "api-token-S3CRET"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -12,8 +12,8 @@ import structlog
 from blockbuster import BlockBuster, blockbuster_ctx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.directory import Directory, load_directory
-from broadcaster.shipped_files import example_directory_path
+from broadcaster.config.shipped_files import example_directory_path
+from broadcaster.directory.practices import Directory, load_directory
 from broadcaster.store.engine import create_engine, migrate
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from broadcaster.channel_contract import OutgoingMessage, RenderedContent, ThreadContext
-from broadcaster.models import ChannelKind, IncidentStatus
+from broadcaster.core.channel_contract import OutgoingMessage, RenderedContent, ThreadContext
+from broadcaster.core.models import ChannelKind, IncidentStatus
 
 
 def outgoing_message(

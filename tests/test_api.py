@@ -10,10 +10,10 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.api import make_app
-from broadcaster.directory import Directory
-from broadcaster.runtime import running_dispatcher
-from broadcaster.settings import Settings
+from broadcaster.config.settings import Settings
+from broadcaster.delivery.runtime import running_dispatcher
+from broadcaster.directory.practices import Directory
+from broadcaster.web.api import make_app
 from tests.polling import eventually_async
 
 TOKEN = "api-token-S3CRET"

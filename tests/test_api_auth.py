@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.api_auth import FailedTokenLimiter
-from broadcaster.directory import Directory
+from broadcaster.directory.practices import Directory
 from broadcaster.store.schema import audit_events
+from broadcaster.web.auth import FailedTokenLimiter
 from tests.api_server import AUTH, OPEN, api_client
 
 WRONG = {"Authorization": "Bearer not-the-token"}

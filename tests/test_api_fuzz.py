@@ -25,13 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from broadcaster.api import make_app
-from broadcaster.api_auth import FailedTokenLimiter
-from broadcaster.directory import load_directory
-from broadcaster.runtime import running_dispatcher
-from broadcaster.settings import Settings
-from broadcaster.shipped_files import example_directory_path
+from broadcaster.config.settings import Settings
+from broadcaster.config.shipped_files import example_directory_path
+from broadcaster.delivery.runtime import running_dispatcher
+from broadcaster.directory.practices import load_directory
 from broadcaster.store.engine import create_engine, migrate
+from broadcaster.web.api import make_app
+from broadcaster.web.auth import FailedTokenLimiter
 
 TOKEN = "fuzz-token-S3CRET"
 EXAMPLES = 2000

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.directory import Directory
+from broadcaster.directory.practices import Directory
 from tests.api_server import AUTH, OPEN, api_client
 from tests.polling import eventually_async
 

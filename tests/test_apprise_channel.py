@@ -15,11 +15,11 @@ from aiohttp.test_utils import TestServer
 from blockbuster import BlockBuster
 from pydantic import SecretStr
 
-from broadcaster.channel_contract import OutgoingMessage
-from broadcaster.models import ChannelKind
-from broadcaster.outcomes import Delivered, Failed, Retry
-from broadcaster.secret_refs import SecretLookup
-from broadcaster.settings import AppriseSettings
+from broadcaster.config.secret_refs import SecretLookup
+from broadcaster.config.settings import AppriseSettings
+from broadcaster.core.channel_contract import OutgoingMessage
+from broadcaster.core.models import ChannelKind
+from broadcaster.core.outcomes import Delivered, Failed, Retry
 from channels.apprise_channel import AppriseChannel
 from tests.messages import outgoing_message
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from broadcaster.shipped_files import example_directory_path
+from broadcaster.config.shipped_files import example_directory_path
 from tests.cli_runner import CliResult, run_cli
 
 SHIPPED_RUNBOOK = Path(__file__).parent.parent / "runbooks" / "phone-lines-down.yaml"

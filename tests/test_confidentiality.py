@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broadcaster.confidentiality import (
+from broadcaster.content.confidentiality import (
     FindingKind,
     as_read,
     find_identifying_content,

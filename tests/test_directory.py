@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from broadcaster.directory import load_directory
-from broadcaster.errors import DirectoryError
-from broadcaster.models import ChannelKind
-from broadcaster.shipped_files import example_directory_path
+from broadcaster.config.shipped_files import example_directory_path
+from broadcaster.core.errors import DirectoryError
+from broadcaster.core.models import ChannelKind
+from broadcaster.directory.practices import load_directory
 
 GOOD_PRACTICE = """
   - ods: y00001

@@ -16,17 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
-from broadcaster.audience import Audience
-from broadcaster.channel_contract import OutgoingMessage
-from broadcaster.directory import Directory, load_directory
-from broadcaster.dispatcher import Dispatcher
-from broadcaster.incident_service import Actor, IncidentRequest, IncidentService
-from broadcaster.message_content import content_from_text
-from broadcaster.models import ChannelKind, DeliveryState, Severity
-from broadcaster.outcomes import Delivered, NotFound, ReconcileResult, SendResult
-from broadcaster.retry_policy import RetryPolicy
-from broadcaster.runtime import wait_until_settled
-from broadcaster.settings import DispatchSettings, RetrySettings, Settings
+from broadcaster.config.settings import DispatchSettings, RetrySettings, Settings
+from broadcaster.content.message_content import content_from_text
+from broadcaster.core.channel_contract import OutgoingMessage
+from broadcaster.core.models import ChannelKind, DeliveryState, Severity
+from broadcaster.core.outcomes import Delivered, NotFound, ReconcileResult, SendResult
+from broadcaster.delivery.dispatcher import Dispatcher
+from broadcaster.delivery.retry_policy import RetryPolicy
+from broadcaster.delivery.runtime import wait_until_settled
+from broadcaster.directory.audience import Audience
+from broadcaster.directory.practices import Directory, load_directory
+from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService
 from broadcaster.store.records import StoredUpdate
 from broadcaster.store.schema import deliveries
 from tests.polling import eventually, eventually_async

@@ -10,12 +10,12 @@ import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from broadcaster.channel_contract import OutgoingMessage
-from broadcaster.models import ChannelKind
-from broadcaster.outcomes import Delivered, Failed, NotFound, Retry
-from broadcaster.settings import SmtpSettings
-from channels.email_message import build_email, message_id_for
-from channels.smtp_email import SmtpEmailChannel
+from broadcaster.config.settings import SmtpSettings
+from broadcaster.core.channel_contract import OutgoingMessage
+from broadcaster.core.models import ChannelKind
+from broadcaster.core.outcomes import Delivered, Failed, NotFound, Retry
+from channels.email.message import build_email, message_id_for
+from channels.email.smtp import SmtpEmailChannel
 from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.smtp_server import RunningSmtpServer, Stage, running_smtp_server
 from tests.messages import outgoing_message

@@ -14,12 +14,12 @@ from aiohttp.web import Application
 from blockbuster import BlockBuster
 from pydantic import SecretStr
 
-from broadcaster.channel_contract import OutgoingMessage, RenderedContent, ThreadContext
-from broadcaster.models import ChannelKind, IncidentStatus
-from broadcaster.outcomes import Delivered, Failed, NotFound, Retry
-from broadcaster.secret_refs import SecretLookup
-from broadcaster.settings import GraphSettings
-from channels.facebook import FacebookPageChannel, marker_in_text
+from broadcaster.config.secret_refs import SecretLookup
+from broadcaster.config.settings import GraphSettings
+from broadcaster.core.channel_contract import OutgoingMessage, RenderedContent, ThreadContext
+from broadcaster.core.models import ChannelKind, IncidentStatus
+from broadcaster.core.outcomes import Delivered, Failed, NotFound, Retry
+from channels.facebook.page_channel import FacebookPageChannel, marker_in_text
 from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.graph_api import GraphErrorReply, GraphFake
 from tests.messages import outgoing_message

@@ -8,7 +8,7 @@ import logging
 
 import structlog
 
-from broadcaster.log_setup import REDACTED, configure_logging
+from broadcaster.config.log_setup import REDACTED, configure_logging
 
 TOKEN = "EAAGpageTOKENthatMustNeverLeak123"
 

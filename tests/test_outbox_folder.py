@@ -9,9 +9,9 @@ from pathlib import Path
 
 from blockbuster import BlockBuster
 
-from broadcaster.channel_contract import OutgoingMessage, RenderedContent
-from broadcaster.models import ChannelKind, IncidentStatus
-from broadcaster.outcomes import Delivered, NotFound
+from broadcaster.core.channel_contract import OutgoingMessage, RenderedContent
+from broadcaster.core.models import ChannelKind, IncidentStatus
+from broadcaster.core.outcomes import Delivered, NotFound
 from channels.outbox_folder import OutboxFolderChannel
 from tests.messages import outgoing_message
 

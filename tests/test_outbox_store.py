@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.audience import Audience
-from broadcaster.directory import Directory
-from broadcaster.errors import ContentRefused
-from broadcaster.incident_service import Actor, IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.message_content import content_from_text
-from broadcaster.models import DeliveryState, IncidentStatus, Severity
-from broadcaster.settings import Settings
+from broadcaster.config.settings import Settings
+from broadcaster.content.message_content import content_from_text
+from broadcaster.core.errors import ContentRefused
+from broadcaster.core.models import DeliveryState, IncidentStatus, Severity
+from broadcaster.directory.audience import Audience
+from broadcaster.directory.practices import Directory
+from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.store.claims import (
     Attention,
     ClaimedDelivery,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from broadcaster.phone import NotAUkMobile, normalise_uk_mobile
+from broadcaster.core.phone import NotAUkMobile, normalise_uk_mobile
 
 
 @pytest.mark.parametrize(

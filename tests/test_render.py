@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from broadcaster.directory import Practice
-from broadcaster.errors import ContentRefused
-from broadcaster.models import ChannelKind, IncidentStatus
-from broadcaster.render import ChannelTexts, UpdateHeading, check_placeholders, render_for_practice
+from broadcaster.content.render import ChannelTexts, UpdateHeading, check_placeholders, render_for_practice
+from broadcaster.core.errors import ContentRefused
+from broadcaster.core.models import ChannelKind, IncidentStatus
+from broadcaster.directory.practices import Practice
 
 RIVERSIDE = Practice(ods="Y00001", name="Riverside Surgery", placeholders={"alt_phone": "0113 496 0001"})
 NO_PHONE = Practice(ods="Y00002", name="Oak Lane")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from broadcaster.models import DeliveryState
-from broadcaster.outcomes import Delivered, Failed, Retry
-from broadcaster.retry_policy import RetryPolicy
-from broadcaster.settings import RetrySettings
+from broadcaster.config.settings import RetrySettings
+from broadcaster.core.models import DeliveryState
+from broadcaster.core.outcomes import Delivered, Failed, Retry
+from broadcaster.delivery.retry_policy import RetryPolicy
 
 POLICY = RetryPolicy(
     RetrySettings(

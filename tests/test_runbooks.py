@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from broadcaster.directory import Directory, Practice
-from broadcaster.errors import FileProblem, RunbookError
-from broadcaster.models import ChannelKind, IncidentStatus
-from broadcaster.render import UpdateHeading, render_for_practice
-from broadcaster.runbook_check import check_runbooks
-from broadcaster.runbooks import CHECKLIST_HEADING, MissingFieldValues, load_runbook, load_runbooks
-from broadcaster.shipped_files import shipped_runbooks_path
-from broadcaster.sms_text import SmsEncoding, count_segments
+from broadcaster.config.shipped_files import shipped_runbooks_path
+from broadcaster.content.render import UpdateHeading, render_for_practice
+from broadcaster.content.sms_text import SmsEncoding, count_segments
+from broadcaster.core.errors import FileProblem, RunbookError
+from broadcaster.core.models import ChannelKind, IncidentStatus
+from broadcaster.directory.practices import Directory, Practice
+from broadcaster.runbooks.check import check_runbooks
+from broadcaster.runbooks.templates import CHECKLIST_HEADING, MissingFieldValues, load_runbook, load_runbooks
 
 SHIPPED = (
     "all-clear", "building-closure", "clinical-system-outage", "cyber-attack", "phone-lines-down",

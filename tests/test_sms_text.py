@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broadcaster.sms_text import (
+from broadcaster.content.sms_text import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     GSM7_MULTI,

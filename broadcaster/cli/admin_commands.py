@@ -9,12 +9,12 @@ import click
 import structlog
 from aiohttp import web
 
-from broadcaster.api import make_app
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.running import run_async, stdout_console
-from broadcaster.log_setup import configure_logging
-from broadcaster.preflight import check_endpoints_ready
-from broadcaster.runtime import open_database, running_dispatcher
+from broadcaster.config.log_setup import configure_logging
+from broadcaster.delivery.preflight import check_endpoints_ready
+from broadcaster.delivery.runtime import open_database, running_dispatcher
+from broadcaster.web.api import make_app
 
 log = structlog.get_logger(__name__)
 

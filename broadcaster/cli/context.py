@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from broadcaster.directory import Directory
-    from broadcaster.incident_service import Actor
-    from broadcaster.runbooks import Runbook
-    from broadcaster.settings import Settings
+    from broadcaster.config.settings import Settings
+    from broadcaster.directory.practices import Directory
+    from broadcaster.incidents.service import Actor
+    from broadcaster.runbooks.templates import Runbook
 
 
 @dataclass
@@ -28,8 +28,8 @@ class CliContext:
 
     @cached_property
     def settings(self) -> Settings:
-        from broadcaster.log_setup import configure_logging  # noqa: PLC0415
-        from broadcaster.settings import load_settings  # noqa: PLC0415
+        from broadcaster.config.log_setup import configure_logging  # noqa: PLC0415
+        from broadcaster.config.settings import load_settings  # noqa: PLC0415
 
         settings = load_settings()
         configure_logging(
@@ -42,7 +42,7 @@ class CliContext:
 
     @cached_property
     def directory(self) -> Directory:
-        from broadcaster.directory import load_directory  # noqa: PLC0415
+        from broadcaster.directory.practices import load_directory  # noqa: PLC0415
 
         # Read before the event loop starts: file I/O never blocks the dispatcher.
         directory = load_directory(self.settings.directory)
@@ -53,18 +53,18 @@ class CliContext:
 
     @cached_property
     def runbooks_folder(self) -> Path:
-        from broadcaster.shipped_files import shipped_runbooks_path  # noqa: PLC0415
+        from broadcaster.config.shipped_files import shipped_runbooks_path  # noqa: PLC0415
 
         return self.settings.runbooks_dir or shipped_runbooks_path()
 
     @cached_property
     def runbooks(self) -> dict[str, Runbook]:
-        from broadcaster.runbooks import load_runbooks  # noqa: PLC0415
+        from broadcaster.runbooks.templates import load_runbooks  # noqa: PLC0415
 
         return load_runbooks(self.runbooks_folder)
 
     def runbook(self, name: str) -> Runbook:
-        from broadcaster.errors import ConfigError  # noqa: PLC0415
+        from broadcaster.core.errors import ConfigError  # noqa: PLC0415
 
         found = self.runbooks.get(name)
         if found is None:
@@ -75,7 +75,7 @@ class CliContext:
         return found
 
     def actor(self) -> Actor:
-        from broadcaster.incident_service import Actor  # noqa: PLC0415
+        from broadcaster.incidents.service import Actor  # noqa: PLC0415
 
         name = self.actor_name or _login_name()
         return Actor(name=name, origin=f"cli@{socket.gethostname()}")

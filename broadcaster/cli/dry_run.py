@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from broadcaster.models import ChannelKind
-from broadcaster.preview import MessagePreview, SendPreview
+from broadcaster.content.preview import MessagePreview, SendPreview
+from broadcaster.core.models import ChannelKind
 
 _NOUN = {
     ChannelKind.FACEBOOK: "Facebook message",

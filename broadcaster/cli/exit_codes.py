@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from enum import IntEnum
 
-from broadcaster.models import DeliveryState
+from broadcaster.core.models import DeliveryState
 
 
 class ExitCode(IntEnum):

@@ -93,7 +93,7 @@ class _LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from broadcaster.errors import BroadcasterError  # noqa: PLC0415
+        from broadcaster.core.errors import BroadcasterError  # noqa: PLC0415
 
         try:
             return super().invoke(ctx)

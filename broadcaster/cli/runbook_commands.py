@@ -9,7 +9,7 @@ import click
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode
 from broadcaster.cli.running import stdout_console
-from broadcaster.runbook_check import check_runbooks
+from broadcaster.runbooks.check import check_runbooks
 
 
 @click.group(invoke_without_command=True)

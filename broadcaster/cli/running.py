@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from broadcaster.cli.exit_codes import ExitCode
-from broadcaster.errors import BroadcasterError
+from broadcaster.core.errors import BroadcasterError
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ def stderr_console() -> Console:
 
 def refuse(exc: BroadcasterError) -> None:
     """Say why nothing was done, without any secret, and exit 2."""
-    from broadcaster.log_setup import SCRUBBER  # noqa: PLC0415  (structlog: only on this path)
+    from broadcaster.config.log_setup import SCRUBBER  # noqa: PLC0415  (structlog: only on this path)
 
     click.echo(f"error: {SCRUBBER.scrub(str(exc))}", err=True)
     sys.exit(ExitCode.REFUSED)

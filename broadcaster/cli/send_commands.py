@@ -8,18 +8,18 @@ from typing import Any
 
 import click
 
-from broadcaster.audience import Audience
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.dry_run import print_preview
 from broadcaster.cli.exit_codes import ExitCode
 from broadcaster.cli.running import run_async, stderr_console, stdout_console
 from broadcaster.cli.watch import deliver_and_watch
-from broadcaster.errors import ContentRefused
-from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
-from broadcaster.incident_service import IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.message_content import MessageContent, content_from_runbook, content_from_text
-from broadcaster.models import ChannelKind, IncidentStatus, Severity
-from broadcaster.runtime import open_database
+from broadcaster.content.message_content import MessageContent, content_from_runbook, content_from_text
+from broadcaster.core.errors import ContentRefused
+from broadcaster.core.incident_refs import IncidentRefError, parse_incident_ref
+from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.delivery.runtime import open_database
+from broadcaster.directory.audience import Audience
+from broadcaster.incidents.service import IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.store.queries import IncidentWithUpdates
 
 
@@ -130,10 +130,8 @@ def send(
             raise click.UsageError("give --runbook or --message, not both")
         book = ctx.runbook(runbook)
         content = content_from_runbook(
-            book,
-            IncidentStatus.INVESTIGATING,
-            fields,
-            sms_max_segments=sms_segments,
+            book.texts_for(IncidentStatus.INVESTIGATING, fields),  # names each blank left to fill
+            sms_max_segments=sms_segments or book.spec.sms_segments,
             confidentiality_override=confidentiality_override,
         )
         title = title or book.title_for(fields)
@@ -195,11 +193,10 @@ def _update_content(
             f"{incident.record.ref} was not opened from a runbook: write the update's text, "
             f'e.g. broadcaster update {incident.record.ref} --status {status.value} "..."'
         )
+    book = ctx.runbook(incident.record.runbook)
     return content_from_runbook(
-        ctx.runbook(incident.record.runbook),
-        status,
-        {**incident.record.fields, **fields},
-        sms_max_segments=sms_segments,
+        book.texts_for(status, {**incident.record.fields, **fields}),
+        sms_max_segments=sms_segments or book.spec.sms_segments,
         confidentiality_override=override,
     )
 

@@ -11,9 +11,9 @@ from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode, exit_code_for
 from broadcaster.cli.running import run_async, stdout_console
 from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json
-from broadcaster.errors import UnknownIncident
-from broadcaster.incident_refs import IncidentRefError, parse_incident_ref
-from broadcaster.runtime import open_database
+from broadcaster.core.errors import UnknownIncident
+from broadcaster.core.incident_refs import IncidentRefError, parse_incident_ref
+from broadcaster.delivery.runtime import open_database
 from broadcaster.store.queries import deliveries_of, endpoints_needing_attention, get_incident
 from broadcaster.store.queries import list_incidents as query_list
 

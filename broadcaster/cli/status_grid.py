@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from broadcaster.models import ChannelKind, DeliveryState
+from broadcaster.core.models import ChannelKind, DeliveryState
 from broadcaster.store.queries import IncidentWithUpdates
 from broadcaster.store.records import DeliveryRecord
 

@@ -9,9 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.cli.exit_codes import ExitCode, exit_code_for
-from broadcaster.models import DeliveryState
-from broadcaster.runtime import running_dispatcher, wait_until_settled
-from broadcaster.settings import Settings
+from broadcaster.config.settings import Settings
+from broadcaster.core.models import DeliveryState
+from broadcaster.delivery.runtime import running_dispatcher, wait_until_settled
 from broadcaster.store.queries import progress_of_update, routes_of_update
 from broadcaster.store.records import StoredUpdate
 

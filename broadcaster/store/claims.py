@@ -29,8 +29,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from broadcaster.channel_contract import RenderedContent, ThreadContext
-from broadcaster.models import FINAL_STATES, ChannelKind, DeliveryState, IncidentStatus
+from broadcaster.core.channel_contract import RenderedContent, ThreadContext
+from broadcaster.core.models import FINAL_STATES, ChannelKind, DeliveryState, IncidentStatus
 from broadcaster.store.schema import deliveries, endpoint_attention
 from broadcaster.store.transactions import write_transaction
 

@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from broadcaster.errors import ConfigError
+from broadcaster.core.errors import ConfigError
 from broadcaster.store.transactions import WRITE_LOCK_OPTION, write_transaction
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

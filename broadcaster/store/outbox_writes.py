@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from broadcaster.channel_contract import RenderedContent
-from broadcaster.errors import UnknownIncident
-from broadcaster.lifecycle import check_update_allowed
-from broadcaster.models import DeliveryState, IncidentStatus
-from broadcaster.render import PlannedDelivery
+from broadcaster.content.render import PlannedDelivery
+from broadcaster.core.channel_contract import RenderedContent
+from broadcaster.core.errors import UnknownIncident
+from broadcaster.core.models import DeliveryState, IncidentStatus
+from broadcaster.incidents.lifecycle import check_update_allowed
 from broadcaster.store.claims import release_settled_threads
 from broadcaster.store.records import (
     AuditEntry,

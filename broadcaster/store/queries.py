@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.audience import Audience
-from broadcaster.channel_contract import RenderedContent
-from broadcaster.errors import UnknownIncident
-from broadcaster.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.core.channel_contract import RenderedContent
+from broadcaster.core.errors import UnknownIncident
+from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.directory.audience import Audience
 from broadcaster.store.records import (
     DeliveryRecord,
     IncidentRecord,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from broadcaster.audience import Audience
-from broadcaster.channel_contract import RenderedContent
-from broadcaster.incident_refs import incident_ref, parse_incident_ref
-from broadcaster.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.core.channel_contract import RenderedContent
+from broadcaster.core.incident_refs import incident_ref, parse_incident_ref
+from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.directory.audience import Audience
 
-# Kept importable from here: they lived in this module before broadcaster.incident_refs.
+# Kept importable from here: they lived in this module before broadcaster.core.incident_refs.
 __all__ = [
     "AuditEntry",
     "DeliveryRecord",

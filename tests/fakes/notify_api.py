@@ -26,7 +26,7 @@ import jwt
 from aiohttp import web
 from jwt.types import Options
 
-from broadcaster.phone import NotAUkMobile, normalise_uk_mobile
+from broadcaster.core.phone import NotAUkMobile, normalise_uk_mobile
 from tests.fakes.bench_records import AcceptedMessage, run_app_until_stopped, write_records
 from tests.fakes.faults import Fault, FaultPlan
 

@@ -1,0 +1,236 @@
+"""Service configuration: environment (`BROADCASTER_`, nested with `__`), `.env`, a secrets directory.
+
+Secrets (page tokens, API keys, SMTP password, apprise URLs) live only here, as SecretStr, never
+in the practice directory: the directory names a secret by reference (`token: fb_m83001`) and
+`secrets` maps that name to its value, e.g. `BROADCASTER_SECRETS__FB_M83001=...` or a file
+`secrets__fb_m83001` in the secrets directory (`BROADCASTER_SECRETS_DIR`, default /run/secrets).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+
+from broadcaster.config.shipped_files import example_directory_path
+from broadcaster.core.errors import ConfigError
+from broadcaster.core.models import IncidentStatus
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class GraphSettings(BaseModel):
+    """Facebook Graph API, called directly with aiohttp (apprise has no Page support)."""
+
+    base_url: str = "https://graph.facebook.com"
+    api_version: Annotated[str, Field(pattern=r"^v\d+\.\d+$")] = "v26.0"
+    concurrency: PositiveInt = 16  # Meta: 10-20 in flight across pages is safe
+    timeout_seconds: PositiveFloat = 15.0
+    reconcile_feed_limit: PositiveInt = 25
+
+
+class NotifySettings(BaseModel):
+    """GOV.UK Notify REST API: free text goes through one `((body))` template per channel."""
+
+    base_url: str = "https://api.notifications.service.gov.uk"
+    api_key: SecretStr | None = None
+    sms_template_id: str | None = None
+    email_template_id: str | None = None
+    sms_sender_id: str | None = None
+    email_reply_to_id: str | None = None
+    # In flight at once. Notify's own limit is its rate (paced below), not connections: 40 keeps
+    # that rate even at a few hundred ms per request.
+    concurrency: PositiveInt = 40
+    requests_per_minute: PositiveInt = 3000  # Notify's per-key limit; we pace below it
+    timeout_seconds: PositiveFloat = 15.0
+
+
+class SmtpSettings(BaseModel):
+    host: str = "localhost"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "incident-alerts@broadcaster.invalid"
+    from_name: str = "Practice incident alerts"
+    message_id_domain: str = "broadcaster.invalid"
+    # Long-lived SMTP sessions, each sending messages in turn: 8 sends an ICB's 400 emails in
+    # about 5 s at 100 ms a message, and stays well under relays' per-client session limits.
+    connections: PositiveInt = 8
+    timeout_seconds: PositiveFloat = 30.0
+
+
+class AppriseSettings(BaseModel):
+    threads: PositiveInt = 16  # the pool we own; apprise's shared pool is 6 and unsizeable
+    timeout_seconds: PositiveFloat = 20.0
+
+
+class RetrySettings(BaseModel):
+    """Backoff schedule (tenacity's exponential-with-jitter) and the per-delivery deadline."""
+
+    initial_seconds: PositiveFloat = 1.0
+    max_backoff_seconds: PositiveFloat = 300.0
+    jitter_seconds: Annotated[float, Field(ge=0)] = 1.0
+    max_attempts: PositiveInt = 12
+    deadline_seconds: PositiveFloat = 2 * 3600.0
+
+
+class DispatchSettings(BaseModel):
+    lease_seconds: PositiveFloat = 120.0  # a dead worker's claims come back after this
+    idle_poll_seconds: PositiveFloat = 0.5  # how often an idle dispatcher looks for new work
+    prefetch_per_route: PositiveInt = 32  # claimed ahead of free slots, per provider route
+    outbox_concurrency: PositiveInt = 8
+    # On the way out, how long to keep retrying outcomes the store refuses before leaving them
+    # to the lease (they are then checked with the provider before any resend).
+    shutdown_write_seconds: PositiveFloat = 30.0
+
+
+class SmsPolicy(BaseModel):
+    """SMS costs money per segment: by default texts go out when an incident opens and resolves.
+
+    The opening message always goes by text; later updates only when their status is listed
+    here, unless the sender asks otherwise for that update (--sms / --no-sms).
+    """
+
+    update_statuses: list[IncidentStatus] = [IncidentStatus.RESOLVED]
+    # Cap for free-text messages (a runbook sets its own, usually 1): each segment is charged.
+    max_segments: Annotated[int, Field(ge=1, le=6)] = 2
+    price_per_segment_pence: Annotated[float, Field(ge=0)] = 2.27
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BROADCASTER_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        secrets_prefix="",
+        secrets_nested_delimiter="__",
+        secrets_dir_missing="ok",
+    )
+
+    database_url: str = "sqlite+aiosqlite:///broadcaster.db"
+    # How long a write waits while another process (a server, a command-line send) holds
+    # SQLite's write lock; past it the write is retried with backoff and sending pauses.
+    database_busy_timeout_seconds: PositiveFloat = 10.0
+    directory: Path = Field(default_factory=example_directory_path)
+    outbox_dir: Path = Path("outbox")
+    runbooks_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 8080
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    api_token: SecretStr | None = None  # bearer token for the HTTP API's write endpoints
+    node_name: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+
+    graph: GraphSettings = GraphSettings()
+    notify: NotifySettings = NotifySettings()
+    smtp: SmtpSettings = SmtpSettings()
+    apprise: AppriseSettings = AppriseSettings()
+    retry: RetrySettings = RetrySettings()
+    dispatch: DispatchSettings = DispatchSettings()
+    sms: SmsPolicy = SmsPolicy()
+    secrets: dict[str, SecretStr] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Nested secrets: a file `notify__api_key` fills notify.api_key, `secrets__fb_x` a reference.
+        nested_secrets = _SecretFiles(file_secret_settings)
+        return (init_settings, env_settings, dotenv_settings, nested_secrets)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process knows, so log and error output can be scrubbed of them."""
+        values = [s.get_secret_value() for s in self.secrets.values()]
+        for maybe in (self.notify.api_key, self.smtp.password, self.api_token):
+            if maybe is not None:
+                values.append(maybe.get_secret_value())
+        return [v for v in values if v]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings the way an operator configures them: env, .env, secrets directory.
+
+    A bad value raises ConfigError naming the variable; the value itself is never repeated,
+    since it may be a secret.
+    """
+    secrets_dir = os.environ.get("BROADCASTER_SECRETS_DIR", "/run/secrets")
+    try:
+        return Settings(_secrets_dir=secrets_dir, **overrides)
+    except ValidationError as exc:
+        lines = [
+            f"  BROADCASTER_{'__'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ConfigError("settings are not valid; fix these variables:\n" + "\n".join(lines)) from None
+    except SettingsError as exc:
+        raise ConfigError(_unreadable_setting(exc, secrets_dir)) from None
+    except UnicodeDecodeError:
+        # Secret files are checked one by one below, so this is the dotenv file.
+        raise ConfigError(
+            f"{Path.cwd() / '.env'} is not UTF-8 text; settings are read from it, so save it as "
+            "UTF-8 or remove it"
+        ) from None
+
+
+class _SecretFiles(NestedSecretsSettingsSource):
+    """Secret files as pydantic-settings reads them, but a file that is not text is named."""
+
+    @classmethod
+    def load_secrets(cls, path: Path) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for file in cls._iter_secret_files(path):
+            name = str(file.relative_to(path))
+            try:
+                found[name] = file.read_text(encoding="utf-8").strip()
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"secret file {name!r} in the secrets directory {path} (BROADCASTER_SECRETS_DIR) "
+                    "is not UTF-8 text: write the secret as text, or move the file out of that "
+                    "directory"
+                ) from None
+        return found
+
+
+# pydantic-settings' only description of a value it could not parse, e.g. a JSON setting
+# (BROADCASTER_SECRETS, BROADCASTER_SMS__UPDATE_STATUSES) that is not JSON.
+_PARSE_FAILURE = re.compile(r'error parsing value for field "(\w+)" from source "(\w+)"')
+_SOURCES = {
+    "EnvSettingsSource": "in the environment",
+    "DotEnvSettingsSource": "in the .env file",
+}
+
+
+def _unreadable_setting(exc: SettingsError, secrets_dir: str) -> str:
+    match = _PARSE_FAILURE.search(str(exc))
+    if match is None:  # the secrets directory itself: missing, not a directory, too large
+        return f"settings could not be read: {exc}"
+    field, source = match.groups()
+    variable = f"BROADCASTER_{field.upper()}"
+    where = _SOURCES.get(source, f"in a file named {field} or {field}__* in {secrets_dir}")
+    # The JSON error gives a position, never the text: the value may hold secrets.
+    cause = exc.__cause__
+    why = f" ({cause.msg} at character {cause.pos})" if isinstance(cause, json.JSONDecodeError) else ""
+    example = f"""e.g. {variable}='{{"fb_m83001": "EAAG..."}}', """ if field == "secrets" else ""
+    return (
+        f"settings are not valid: {variable} (or a {variable}__* variable) {where} is not valid "
+        f"JSON{why}; write it as JSON, {example}or set each entry on its own as {variable}__NAME"
+    )

@@ -1,0 +1,248 @@
+"""The practice directory: who the practices are and where their messages go.
+
+Format (YAML; see docs/directory.md):
+
+    defaults: {facebook_provider: graph, sms_provider: notify, email_provider: smtp}
+    practices:
+      - ods: Y00001
+        name: Riverside Surgery
+        groups: [north-pcn]
+        placeholders: {alt_phone: "01632 960001", website: "https://riverside.example"}
+        facebook: {page_id: "100000000000001", token: fb_y00001}   # token: a secret's NAME
+        sms: {recipients: ["07700 900001"]}
+        email: {recipients: [manager@riverside.example]}
+        apprise: [teams_north]                                       # secret names of apprise URLs
+
+Secrets are referenced by name and resolved from settings; a value that looks like a real token
+is refused here so it can never be committed by accident.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from broadcaster.config.yaml_source import YamlDocument, dotted, load_yaml, problems_from
+from broadcaster.core.control_characters import first_in_line, first_in_message
+from broadcaster.core.errors import DirectoryError, FileProblem
+from broadcaster.core.models import ChannelKind
+from broadcaster.core.phone import NotAUkMobile, normalise_uk_mobile
+
+_SECRET_REF = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_LOOKS_LIKE_A_TOKEN = re.compile(r"^(EAA|eaa)[A-Za-z0-9]{20,}")  # Facebook tokens start EAA
+_PLACEHOLDER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+BUILT_IN_PLACEHOLDERS = ("practice_name", "ods")
+
+
+def _secret_reference(value: str) -> str:
+    ref = value.strip().lower()
+    if _LOOKS_LIKE_A_TOKEN.match(value.strip()) or not _SECRET_REF.match(ref):
+        raise ValueError(
+            "must be the NAME of a secret (letters, digits, underscores, e.g. fb_y00001), "
+            "not the secret itself; put the value in BROADCASTER_SECRETS__<NAME> or the "
+            "secrets directory"
+        )
+    return ref
+
+
+def _uk_mobile(value: str) -> str:
+    try:
+        return normalise_uk_mobile(value)
+    except NotAUkMobile as exc:
+        raise ValueError(f"{exc}; give a UK mobile such as 07700 900123") from None
+
+
+SecretRef = Annotated[str, AfterValidator(_secret_reference)]
+UkMobile = Annotated[str, AfterValidator(_uk_mobile)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+
+class FacebookEndpoint(_Strict):
+    page_id: Annotated[str, Field(pattern=r"^\d{5,20}$")]
+    token: SecretRef
+    provider: Literal["graph", "outbox"] | None = None
+
+
+class SmsEndpoint(_Strict):
+    recipients: Annotated[list[UkMobile], Field(min_length=1)]
+    provider: Literal["notify", "apprise", "outbox"] | None = None
+    apprise_url: SecretRef | None = None  # with provider apprise: URL containing {phone}
+
+
+class EmailEndpoint(_Strict):
+    recipients: Annotated[list[EmailStr], Field(min_length=1)]
+    provider: Literal["smtp", "notify", "outbox"] | None = None
+
+
+class Defaults(_Strict):
+    facebook_provider: Literal["graph", "outbox"] = "graph"
+    sms_provider: Literal["notify", "apprise", "outbox"] = "notify"
+    sms_apprise_url: SecretRef | None = None
+    email_provider: Literal["smtp", "notify", "outbox"] = "smtp"
+
+
+class Practice(_Strict):
+    ods: Annotated[str, Field(pattern=r"^[A-Z][0-9]{5}$")]
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    groups: list[Annotated[str, Field(min_length=1)]] = []
+    placeholders: dict[str, str] = {}
+    facebook: FacebookEndpoint | None = None
+    sms: SmsEndpoint | None = None
+    email: EmailEndpoint | None = None
+    apprise: list[SecretRef] = []
+
+    @field_validator("ods", mode="before")
+    @classmethod
+    def _upper_ods(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        if (found := first_in_line(value)) is not None:  # it starts every text and email footer
+            raise ValueError(f"the name contains {found.describe()}: write it on one line")
+        return value
+
+    @field_validator("placeholders")
+    @classmethod
+    def _placeholder_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not _PLACEHOLDER_NAME.match(name):
+                raise ValueError(f"placeholder name {name!r} must be lower_case_with_underscores")
+            if name in BUILT_IN_PLACEHOLDERS:
+                raise ValueError(f"placeholder {name!r} is built in; remove it from placeholders")
+            if (found := first_in_message(text)) is not None:  # it is filled into every text
+                raise ValueError(f"placeholder {name!r} contains {found.describe()}: remove it")
+        return value
+
+    def placeholder_values(self) -> dict[str, str]:
+        return {"practice_name": self.name, "ods": self.ods, **self.placeholders}
+
+
+class DirectoryFile(_Strict):
+    defaults: Defaults = Defaults()
+    practices: Annotated[list[Practice], Field(min_length=1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One recipient of one channel of one practice: one delivery per update."""
+
+    practice: str
+    channel: ChannelKind
+    recipient: str
+    route: str  # "facebook/graph", "sms/notify", ...
+    credential_ref: str | None
+
+
+@dataclass(frozen=True)
+class Directory:
+    path: Path
+    defaults: Defaults
+    practices: tuple[Practice, ...]
+
+    def endpoints(self, practice: Practice) -> tuple[Endpoint, ...]:
+        """Where this practice's messages go: worked out once per directory, not per send."""
+        return self._endpoints_by_ods[practice.ods]
+
+    @cached_property
+    def _endpoints_by_ods(self) -> dict[str, tuple[Endpoint, ...]]:
+        return {p.ods: tuple(self._endpoints_of(p)) for p in self.practices}
+
+    def by_ods(self) -> dict[str, Practice]:
+        return {p.ods: p for p in self.practices}
+
+    def groups(self) -> set[str]:
+        return {g for p in self.practices for g in p.groups}
+
+    def _endpoints_of(self, practice: Practice) -> list[Endpoint]:
+        d, out = self.defaults, []
+        if practice.facebook:
+            route = f"facebook/{practice.facebook.provider or d.facebook_provider}"
+            out.append(
+                Endpoint(
+                    practice.ods,
+                    ChannelKind.FACEBOOK,
+                    practice.facebook.page_id,
+                    route,
+                    practice.facebook.token,
+                )
+            )
+        if practice.sms:
+            provider = practice.sms.provider or d.sms_provider
+            ref = (practice.sms.apprise_url or d.sms_apprise_url) if provider == "apprise" else None
+            out += [
+                Endpoint(practice.ods, ChannelKind.SMS, number, f"sms/{provider}", ref)
+                for number in practice.sms.recipients
+            ]
+        if practice.email:
+            route = f"email/{practice.email.provider or d.email_provider}"
+            out += [
+                Endpoint(practice.ods, ChannelKind.EMAIL, address.lower(), route, None)
+                for address in practice.email.recipients
+            ]
+        out += [
+            Endpoint(practice.ods, ChannelKind.APPRISE, ref, "apprise/apprise", ref)
+            for ref in practice.apprise
+        ]
+        return out
+
+
+def load_directory(path: Path) -> Directory:
+    """Read and validate the directory; raise DirectoryError listing every problem with its line."""
+    loaded = load_yaml(path)
+    if isinstance(loaded, FileProblem):
+        raise DirectoryError([loaded])
+    try:
+        parsed = DirectoryFile.model_validate(loaded.data if loaded.data is not None else {})
+    except ValidationError as exc:
+        raise DirectoryError(problems_from(loaded, exc, _where)) from None
+    if repeated := _repeated_ods_codes(loaded, parsed.practices):
+        raise DirectoryError(repeated)
+    # Resolved here, off the event loop, for messages that must name it (or hide it).
+    return Directory(path=path.resolve(), defaults=parsed.defaults, practices=tuple(parsed.practices))
+
+
+def _repeated_ods_codes(doc: YamlDocument, practices: list[Practice]) -> list[FileProblem]:
+    """Each entry whose ODS code an earlier one has, at its own line: it would double every message."""
+    first: dict[str, int] = {}
+    problems = []
+    for index, practice in enumerate(practices):
+        earlier = first.setdefault(practice.ods, index)
+        if earlier != index:
+            loc = ("practices", index, "ods")
+            message = (
+                f"ODS code {practice.ods} is already listed at entry {earlier + 1} "
+                f"(line {doc.line_of(('practices', earlier, 'ods'))}): list each practice once, "
+                "or it gets every message twice"
+            )
+            problems.append(FileProblem(doc.path, doc.line_of(loc), _where(doc, loc), message))
+    return problems
+
+
+def _where(doc: YamlDocument, loc: tuple[str | int, ...]) -> str:
+    """Name the practice by ODS code and name, then the field inside it."""
+    if len(loc) >= 2 and loc[0] == "practices" and isinstance(loc[1], int):
+        entry = doc.data["practices"][loc[1]] if isinstance(doc.data, dict) else None
+        ods = entry.get("ods", "?") if isinstance(entry, dict) else "?"
+        name = entry.get("name") if isinstance(entry, dict) else None
+        who = f"practice {ods}" + (f" ({name})" if name else "") + f" [entry {loc[1] + 1}]"
+        field = dotted(loc[2:])
+        return f"{who}, field {field}" if field else who
+    return f"field {dotted(loc)}" if loc else "top level"

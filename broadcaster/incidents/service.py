@@ -1,0 +1,298 @@
+"""Open incidents and post updates: validate, render for every practice, write the outbox.
+
+Keyword-only functions used by every trigger (CLI, HTTP API, health checks). Everything that
+can be refused is refused here (audience, placeholders, confidentiality, channel limits,
+missing secrets), before the single transaction that writes the update and all its
+deliveries; nothing is sent from here (the dispatcher does that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broadcaster.config.settings import Settings
+from broadcaster.content.confidentiality import Finding
+from broadcaster.content.content_checks import (
+    check_channel_limits,
+    check_confidentiality,
+    check_message_sizes,
+    check_sms_has_words,
+    check_title,
+)
+from broadcaster.content.message_content import MessageContent
+from broadcaster.content.preview import SendPreview, build_preview
+from broadcaster.content.render import (
+    PROVISIONAL_REF,
+    PlannedDelivery,
+    UpdateHeading,
+    plan_deliveries,
+    with_reference,
+)
+from broadcaster.content.sms_text import normalise_for_sms
+from broadcaster.core.errors import AudienceError
+from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.delivery.preflight import check_endpoints_ready
+from broadcaster.directory.audience import Audience
+from broadcaster.directory.practices import Directory, Practice
+from broadcaster.incidents.lifecycle import check_update_allowed
+from broadcaster.store.outbox_writes import append_update, open_incident
+from broadcaster.store.queries import IncidentWithUpdates, get_incident
+from broadcaster.store.records import AuditEntry, NewIncident, NewUpdate, StoredUpdate
+
+PREVIEW_REF = "INC-NEW"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRequest:
+    title: str
+    severity: Severity
+    content: MessageContent
+    audience: Audience
+    channels: frozenset[ChannelKind] = frozenset(ChannelKind)
+    sms: bool | None = None  # None: the SMS policy decides
+    runbook: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRequest:
+    status: IncidentStatus
+    content: MessageContent
+    sms: bool | None = None
+    fields: dict[str, str] = field(default_factory=dict)  # runbook values given for this update
+    reopens: bool = False  # the explicit reopen of a resolved incident (`broadcaster reopen`)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    origin: str  # "cli@host", "api 10.0.0.7"
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    deliveries: list[PlannedDelivery]
+    findings: list[Finding]  # identifying content the sender chose to override
+
+
+def channels_for_update(
+    settings: Settings,
+    *,
+    incident_channels: frozenset[ChannelKind],
+    seq: int,
+    status: IncidentStatus,
+    sms: bool | None,
+    reopens: bool = False,
+) -> frozenset[ChannelKind]:
+    """SMS costs money: by default only the opening message, a reopen (those texted "Resolved"
+    must hear it is back) and listed statuses go by text."""
+    wants_sms = sms if sms is not None else (seq == 0 or reopens or status in settings.sms.update_statuses)
+    chosen = set(incident_channels)
+    if not wants_sms:
+        chosen.discard(ChannelKind.SMS)
+    return frozenset(chosen)
+
+
+class IncidentService:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine | None,
+        directory: Directory,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._engine = engine
+        self._directory = directory
+        self._settings = settings
+        self._now = clock
+
+    # --- opening -------------------------------------------------------------------------
+
+    def preview_opening(self, request: IncidentRequest) -> SendPreview:
+        """Everything the opening message would send (the dry run shows exactly this)."""
+        request = replace(request, title=check_title(request.title))
+        return self._preview(self._plan_opening(request, PREVIEW_REF), request.content)
+
+    def _plan_opening(self, request: IncidentRequest, ref: str) -> _Plan:
+        heading = UpdateHeading(ref, request.title, 0, IncidentStatus.INVESTIGATING)
+        channels = channels_for_update(
+            self._settings, incident_channels=request.channels, seq=0, status=heading.status, sms=request.sms
+        )
+        plan = self._plan(request.audience.select(self._directory), heading, request.content, channels)
+        _refuse_if_nobody(plan, "the new incident's first message", channels, request.channels)
+        return plan
+
+    async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
+        request = replace(request, title=check_title(request.title))  # the one check every trigger meets
+        # Refuse now, before the transaction; rendering thousands of practices is CPU work, so it
+        # runs in a worker thread while the event loop keeps the dispatcher and the API going.
+        plan = await asyncio.to_thread(self._plan_opening, request, PROVISIONAL_REF)
+        return await open_incident(
+            self._require_engine(),
+            incident=NewIncident(
+                title=request.title,
+                severity=request.severity,
+                audience=request.audience,
+                channels=request.channels,
+                created_by=actor.name,
+                runbook=request.runbook,
+                fields=request.fields,
+            ),
+            opening=NewUpdate(
+                status=IncidentStatus.INVESTIGATING,
+                message=request.content.summary,
+                channels=frozenset(p.endpoint.channel for p in plan.deliveries),
+                author=actor.name,
+            ),
+            # Rendered once, above; only the reference the transaction assigns is filled in.
+            plan=lambda ref, _seq: with_reference(plan.deliveries, ref),
+            audit=_audit_entry(
+                actor,
+                "incident_opened",
+                request.content,
+                plan.findings,
+                {"title": request.title, "audience": request.audience.describe(), "runbook": request.runbook},
+            ),
+            now=self._now(),
+            deadline_seconds=self._settings.retry.deadline_seconds,
+        )
+
+    # --- updates -------------------------------------------------------------------------
+
+    async def incident(self, incident_id: int) -> IncidentWithUpdates:
+        return await get_incident(self._require_engine(), incident_id)
+
+    async def preview_update(self, incident_id: int, request: UpdateRequest) -> SendPreview:
+        incident = await self.incident(incident_id)
+        check_update_allowed(incident.record.ref, incident.record.status, reopens=request.reopens)
+        plan = self._plan_update(incident, request, incident.record.ref, len(incident.updates))
+        return self._preview(plan, request.content)
+
+    def _plan_update(
+        self, incident: IncidentWithUpdates, request: UpdateRequest, ref: str, seq: int
+    ) -> _Plan:
+        record = incident.record
+        heading = UpdateHeading(ref, record.title, seq, request.status, reopened=request.reopens)
+        channels = channels_for_update(
+            self._settings,
+            incident_channels=record.channels,
+            seq=seq,
+            status=request.status,
+            sms=request.sms,
+            reopens=request.reopens,
+        )
+        plan = self._plan(record.audience.select(self._directory), heading, request.content, channels)
+        _refuse_if_nobody(plan, f"update {seq} of {ref}", channels, record.channels)
+        return plan
+
+    async def post_update(self, incident_id: int, request: UpdateRequest, *, actor: Actor) -> StoredUpdate:
+        incident = await self.incident(incident_id)
+        # Refused early here for a quick answer; append_update decides under the write lock.
+        check_update_allowed(incident.record.ref, incident.record.status, reopens=request.reopens)
+        planned_seq = len(incident.updates)
+        plan = await asyncio.to_thread(self._plan_update, incident, request, incident.record.ref, planned_seq)
+        return await append_update(
+            self._require_engine(),
+            incident_id=incident_id,
+            new=NewUpdate(
+                status=request.status,
+                message=request.content.summary,
+                channels=frozenset(p.endpoint.channel for p in plan.deliveries),
+                author=actor.name,
+            ),
+            # The final seq is fixed inside the transaction: only if another update got in first
+            # (a race between two senders) is it rendered again with the new number.
+            plan=lambda ref, seq: (
+                plan.deliveries
+                if seq == planned_seq
+                else self._plan_update(incident, request, ref, seq).deliveries
+            ),
+            fields={**incident.record.fields, **request.fields},
+            audit=_audit_entry(
+                actor,
+                "incident_reopened" if request.reopens else "update_posted",
+                request.content,
+                plan.findings,
+                {"status": request.status.value},
+            ),
+            now=self._now(),
+            deadline_seconds=self._settings.retry.deadline_seconds,
+            reopens=request.reopens,
+        )
+
+    # --- shared --------------------------------------------------------------------------
+
+    def _plan(
+        self,
+        practices: list[Practice],
+        heading: UpdateHeading,
+        content: MessageContent,
+        channels: frozenset[ChannelKind],
+    ) -> _Plan:
+        # Only the channels some of these practices have: a long message for Facebook alone is
+        # not refused for being too long for a text nobody gets.
+        channels &= {e.channel for p in practices for e in self._directory.endpoints(p)}
+        check_message_sizes(content.texts, channels=channels)  # before anything reads the text
+        check_sms_has_words(content.texts, channels=channels)
+        findings = check_confidentiality(
+            content.texts, title=heading.title, override_reason=content.confidentiality_override
+        )
+        planned = plan_deliveries(
+            directory=self._directory,
+            practices=practices,
+            heading=heading,
+            texts=content.texts,
+            channels=channels,
+        )
+        check_channel_limits(planned, sms_max_segments=content.sms_max_segments)
+        check_endpoints_ready(self._settings, (p.endpoint for p in planned))
+        return _Plan(planned, findings)
+
+    def _preview(self, plan: _Plan, content: MessageContent) -> SendPreview:
+        return build_preview(
+            plan.deliveries,
+            sms_normalisation=normalise_for_sms(content.texts.sms),
+            price_per_segment_pence=self._settings.sms.price_per_segment_pence,
+        )
+
+    def _require_engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("this IncidentService was built for previews only")
+        return self._engine
+
+
+def _refuse_if_nobody(
+    plan: _Plan, what: str, channels: frozenset[ChannelKind], asked: frozenset[ChannelKind]
+) -> None:
+    """A message that reaches no one must not look sent: refuse it, saying why."""
+    if plan.deliveries:
+        return
+    if channels:
+        on = ", ".join(sorted(channels))
+        reason = f"{what} would reach nobody: no practice in the audience has recipients for {on}"
+    else:
+        reason = f"{what} would reach nobody: no channel was chosen"
+    if ChannelKind.SMS in asked and ChannelKind.SMS not in channels:
+        reason += (
+            "; texts go by default only on open, reopen and resolve: add --sms "
+            '(API: "sms": true) to text this update'
+        )
+    raise AudienceError(f"{reason}. Nothing was sent.")
+
+
+def _audit_entry(
+    actor: Actor, action: str, content: MessageContent, findings: list[Finding], detail: dict[str, object]
+) -> AuditEntry:
+    if findings:  # only reached with an override: record what was overridden, masked, and why
+        detail = {
+            **detail,
+            "confidentiality_override": content.confidentiality_override,
+            "overridden_findings": [{"kind": f.kind.name, "excerpt": f.excerpt} for f in findings],
+        }
+    return AuditEntry(actor.name, actor.origin, action, detail)
