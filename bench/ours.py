@@ -33,9 +33,10 @@ from broadcaster.config.settings import GraphSettings, NotifySettings, Settings,
 from broadcaster.content.message_content import content_from_text
 from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.delivery.dispatcher import Dispatcher
-from broadcaster.delivery.runtime import open_database, running_dispatcher, wait_until_settled
+from broadcaster.delivery.runtime import open_database, running_dispatcher
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory, load_directory
+from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.store.records import StoredUpdate
 
@@ -137,8 +138,8 @@ async def _settle(
     engine: AsyncEngine, dispatcher: Dispatcher, stored: StoredUpdate, spec: ClientSpec
 ) -> None:
     # Followed through the result writer's outcome stream, as the CLI does; acceptance is timed at the fakes.
-    await wait_until_settled(
-        engine, stored.update_id, outcomes=dispatcher.writer.outcomes, give_up_after=spec.give_up_after
+    await IncidentQueries(engine).follow(
+        stored.update_id, outcomes=dispatcher.writer.outcomes, give_up_after=spec.give_up_after
     )
 
 

@@ -23,9 +23,9 @@ from broadcaster.core.models import ChannelKind, DeliveryState, Severity
 from broadcaster.core.outcomes import Delivered, NotFound, ReconcileResult, SendResult
 from broadcaster.delivery.dispatcher import Dispatcher
 from broadcaster.delivery.retry_policy import RetryPolicy
-from broadcaster.delivery.runtime import wait_until_settled
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory, load_directory
+from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService
 from broadcaster.store.records import StoredUpdate
 from broadcaster.store.schema import deliveries
@@ -236,7 +236,7 @@ async def test_progress_sees_deliveries_made_by_another_process(
     engine: AsyncEngine, running: Callable[[Dispatcher], None], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Deliveries another dispatcher (a `serve` elsewhere) made reach only the store, not this
-    process's stream: `wait_until_settled` still settles on them, by reading the store when its
+    process's stream: `IncidentQueries.follow` still settles on them, by reading the store when its
     own stream is quiet."""
     directory = await many_practices(tmp_path_factory, 10)
     stored = await open_incident(engine, directory, Audience(everyone=True))
@@ -244,8 +244,7 @@ async def test_progress_sees_deliveries_made_by_another_process(
     elsewhere_channel = ScriptedChannel()
     reports: list[int] = []
     running(dispatcher(engine, elsewhere_channel, concurrency=2))
-    counts = await wait_until_settled(
-        engine,
+    counts = await IncidentQueries(engine).follow(
         stored.update_id,
         outcomes=ours.writer.outcomes,
         give_up_after=30,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from sqlalchemy import func, select, update
@@ -23,8 +24,9 @@ from broadcaster.store.claims import (
     record_outcomes,
     recover_expired_leases,
 )
+from broadcaster.store.outbox_writes import UpdateRaced, append_update
 from broadcaster.store.queries import endpoints_needing_attention
-from broadcaster.store.records import StoredUpdate
+from broadcaster.store.records import AuditEntry, NewUpdate, StoredUpdate
 from broadcaster.store.schema import deliveries
 
 ACTOR = Actor("tester", "test")
@@ -216,3 +218,56 @@ async def test_endpoint_that_works_again_no_longer_needs_attention(
     ]
     await record_outcomes(engine, [finished(second)], now=NOW)
     assert await endpoints_needing_attention(engine) == []
+
+
+async def test_two_updates_at_once_each_carry_their_own_number(
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
+    """Two senders update one incident at the same moment: the store takes one as update 1;
+    the other is refused before anything is written, read again and rendered again outside the
+    transaction, and lands as update 2. Every message names its own update."""
+    svc = service(engine, example_directory)
+    opened = await open_one(svc)
+    request = UpdateRequest(
+        status=IncidentStatus.IDENTIFIED, content=content_from_text("Line fault found", sms_max_segments=2)
+    )
+    first, second = await asyncio.gather(
+        svc.post_update(opened.incident_id, request, actor=ACTOR),
+        svc.post_update(opened.incident_id, request, actor=ACTOR),
+    )
+    assert sorted((first.seq, second.seq)) == [1, 2]
+    assert first.deliveries == second.deliveries > 0
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(deliveries.c.seq, deliveries.c.content))).all()
+    for seq, content in rows:
+        if seq:  # update 1 says "INC-1.1" (or, by email, "Update 1") and never 2; and the other way
+            text, other = json.dumps(content), 3 - seq
+            assert f"INC-1.{seq}" in text or f"Update {seq} -" in text
+            assert f"INC-1.{other}" not in text
+            assert f"Update {other} -" not in text
+
+
+async def test_an_update_whose_number_was_taken_writes_nothing(
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
+    """The store refuses update N when update N already exists, and writes no row of it."""
+    svc = service(engine, example_directory)
+    opened = await open_one(svc)
+    request = UpdateRequest(
+        status=IncidentStatus.MONITORING, content=content_from_text("Better", sms_max_segments=2)
+    )
+    await svc.post_update(opened.incident_id, request, actor=ACTOR)
+    with pytest.raises(UpdateRaced):
+        await append_update(
+            engine,
+            incident_id=opened.incident_id,
+            expected_seq=1,
+            new=NewUpdate(IncidentStatus.RESOLVED, "late", frozenset(), "tester"),
+            deliveries=[],
+            audit=AuditEntry("tester", "test", "update_posted"),
+            now=NOW,
+            deadline_seconds=60,
+        )
+    async with engine.connect() as conn:
+        seqs = sorted({r.seq for r in await conn.execute(select(deliveries.c.seq))})
+    assert seqs == [0, 1]

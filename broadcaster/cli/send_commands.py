@@ -19,8 +19,8 @@ from broadcaster.core.incident_refs import IncidentRefError, parse_incident_ref
 from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.delivery.runtime import open_database
 from broadcaster.directory.audience import Audience
+from broadcaster.incidents.queries import IncidentView
 from broadcaster.incidents.service import IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.store.queries import IncidentWithUpdates
 
 
 def _fields(values: tuple[str, ...]) -> dict[str, str]:
@@ -173,7 +173,7 @@ def send(
 
 def _update_content(
     ctx: CliContext,
-    incident: IncidentWithUpdates,
+    incident: IncidentView,
     *,
     status: IncidentStatus,
     text: str | None,
@@ -188,14 +188,14 @@ def _update_content(
             sms_max_segments=sms_segments or ctx.settings.sms.max_segments,
             confidentiality_override=override,
         )
-    if incident.record.runbook is None:
+    if incident.summary.runbook is None:
         raise ContentRefused(
-            f"{incident.record.ref} was not opened from a runbook: write the update's text, "
-            f'e.g. broadcaster update {incident.record.ref} --status {status.value} "..."'
+            f"{incident.ref} was not opened from a runbook: write the update's text, "
+            f'e.g. broadcaster update {incident.ref} --status {status.value} "..."'
         )
-    book = ctx.runbook(incident.record.runbook)
+    book = ctx.runbook(incident.summary.runbook)
     return content_from_runbook(
-        book.texts_for(status, {**incident.record.fields, **fields}),
+        book.texts_for(status, {**incident.summary.fields, **fields}),
         sms_max_segments=sms_segments or book.spec.sms_segments,
         confidentiality_override=override,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 
 import click
 
@@ -11,11 +10,9 @@ from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode, exit_code_for
 from broadcaster.cli.running import run_async, stdout_console
 from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json
-from broadcaster.core.errors import UnknownIncident
 from broadcaster.core.incident_refs import IncidentRefError, parse_incident_ref
 from broadcaster.delivery.runtime import open_database
-from broadcaster.store.queries import deliveries_of, endpoints_needing_attention, get_incident
-from broadcaster.store.queries import list_incidents as query_list
+from broadcaster.incidents.queries import IncidentQueries
 
 
 @click.command()
@@ -38,21 +35,14 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
 
     async def go() -> ExitCode:
         async with open_database(settings) as engine:
-            found = await get_incident(engine, incident_id)
-            shown = len(found.updates) - 1 if seq is None else seq
-            if not 0 <= shown < len(found.updates):
-                raise UnknownIncident(
-                    f"{found.record.ref} has updates 0 to {len(found.updates) - 1}; there is no update {seq}"
-                )
-            records = await deliveries_of(engine, incident_id, seq=None if as_json else shown)
-            attention = await endpoints_needing_attention(engine)
+            grid = await IncidentQueries(engine).grid(incident_id, seq=seq, every_update=as_json)
         if as_json:
-            click.echo(status_as_json(found, records))
+            click.echo(status_as_json(grid))
         else:
             console = stdout_console()
-            print_status_grid(found, records, names, shown, console)
-            print_attention(attention, {r.practice for r in records}, console)
-        return exit_code_for(Counter(r.state for r in records if r.update_seq == shown))
+            print_status_grid(grid, names, console)
+            print_attention(grid, console)
+        return exit_code_for(grid.shown_counts())
 
     sys.exit(run_async(go))
 
@@ -65,7 +55,7 @@ def list_incidents(ctx: CliContext) -> None:
 
     async def go() -> None:
         async with open_database(settings) as engine:
-            found = await query_list(engine)
+            found = await IncidentQueries(engine).recent()
         console = stdout_console()
         if not found:
             console.print("No incidents yet. `broadcaster send --help` shows how to open one.")

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from broadcaster.core.models import ChannelKind, DeliveryState
-from broadcaster.store.queries import IncidentWithUpdates
+from broadcaster.incidents.queries import DeliveryGrid
 from broadcaster.store.records import DeliveryRecord
 
 _STYLE = {
@@ -56,21 +56,16 @@ def _severity(state: DeliveryState) -> int:
     return order.index(state)
 
 
-def print_status_grid(
-    incident: IncidentWithUpdates,
-    records: list[DeliveryRecord],
-    names: dict[str, str],
-    seq: int,
-    console: Console,
-) -> None:
-    record = incident.record
-    update = incident.updates[seq]
+def print_status_grid(grid: DeliveryGrid, names: dict[str, str], console: Console) -> None:
+    record, seq, records = grid.incident.summary, grid.shown_seq, grid.deliveries
+    update = grid.incident.updates[seq].record
     console.print(
         f"[bold]{record.ref}[/] {escape(record.title)}  status: {record.status.value}"
         f"  severity: {record.severity.value}"
     )
     console.print(
-        f"Showing update {seq} ({update.status.value}) of {len(incident.updates)}; --update N shows another."
+        f"Showing update {seq} ({update.status.value}) of {len(grid.incident.updates)}; "
+        "--update N shows another."
     )
     cells: dict[str, dict[ChannelKind, list[DeliveryRecord]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
@@ -92,22 +87,20 @@ def print_status_grid(
         )
 
 
-def print_attention(
-    attention: list[tuple[str, str, str, str]], practices: set[str], console: Console
-) -> None:
+def print_attention(grid: DeliveryGrid, console: Console) -> None:
     """Endpoints a person must fix (expired page token, removed permission) for these practices."""
-    relevant = [a for a in attention if a[0] in practices]
-    if relevant:
+    if grid.attention:
         console.print("[bold red]Needs attention[/] (fix these, then send again)")
-    for practice, route, recipient, reason in relevant:
+    for practice, route, recipient, reason in grid.attention:
         console.print(f"  {practice} {route} {escape(recipient)}: {escape(reason)}", highlight=False)
 
 
-def status_as_json(incident: IncidentWithUpdates, records: list[DeliveryRecord]) -> str:
+def status_as_json(grid: DeliveryGrid) -> str:
+    record, records = grid.incident.summary, grid.deliveries
     out: dict[str, Any] = {
-        "incident": incident.record.ref,
-        "title": incident.record.title,
-        "status": incident.record.status.value,
+        "incident": record.ref,
+        "title": record.title,
+        "status": record.status.value,
         "deliveries": [
             {
                 "update": r.update_seq,

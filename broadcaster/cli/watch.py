@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broadcaster.cli.exit_codes import ExitCode, exit_code_for
 from broadcaster.config.settings import Settings
 from broadcaster.core.models import DeliveryState
-from broadcaster.delivery.runtime import running_dispatcher, wait_until_settled
+from broadcaster.delivery.runtime import running_dispatcher
+from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.store.queries import progress_of_update, routes_of_update
 from broadcaster.store.records import StoredUpdate
 
@@ -44,8 +45,7 @@ async def deliver_and_watch(
             bar.update(task, completed=done, failed=counts[DeliveryState.FAILED], waiting=waiting)
 
         async with running_dispatcher(engine, settings, routes, incident_id=stored.incident_id) as dispatcher:
-            await wait_until_settled(
-                engine,
+            await IncidentQueries(engine).follow(
                 stored.update_id,
                 outcomes=dispatcher.writer.outcomes,
                 give_up_after=wait,

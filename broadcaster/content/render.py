@@ -101,35 +101,6 @@ class PlannedDelivery:
     content: RenderedContent
 
 
-# Stands in for the incident reference while an incident is planned before it has an id. Its
-# length matches a long real one ("INC-1234567"), so length limits checked on it still hold.
-PROVISIONAL_REF = "INC-\u2060\u2060\u2060\u2060\u2060\u2060\u2060"
-
-
-def with_reference(planned: list[PlannedDelivery], ref: str) -> list[PlannedDelivery]:
-    """The same deliveries with the provisional reference replaced by the real one.
-
-    Cheap next to rendering again: the reference only appears in markers, subjects and footers.
-    The placeholder is made of word joiners, which no practice or message text contains. A
-    practice's recipients on one channel share their content, so each is rewritten once.
-    """
-
-    def real(text: str | None) -> str | None:
-        return text.replace(PROVISIONAL_REF, ref) if text is not None else None
-
-    rewritten: dict[RenderedContent, RenderedContent] = {}
-    for item in planned:
-        if item.content not in rewritten:
-            content = item.content
-            rewritten[content] = RenderedContent(
-                body=content.body.replace(PROVISIONAL_REF, ref),
-                subject=real(content.subject),
-                opening_body=real(content.opening_body),
-                headline=real(content.headline),
-            )
-    return [PlannedDelivery(item.endpoint, rewritten[item.content]) for item in planned]
-
-
 def check_placeholders(texts: ChannelTexts, practices: list[Practice]) -> None:
     """Refuse the send if any practice lacks a value a text needs, listing who lacks what."""
     try:  # parsed once, not once per practice

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from broadcaster.core.incident_refs import PROVISIONAL_REF
 from broadcaster.core.models import ChannelKind, IncidentStatus
 from broadcaster.core.outcomes import ReconcileResult, SendResult
 
@@ -48,6 +49,22 @@ class RenderedContent:
             "opening_body": self.opening_body,
             "headline": self.headline,
         }
+
+    def with_reference(self, ref: str) -> RenderedContent:
+        """This content with PROVISIONAL_REF replaced by the incident's real reference.
+
+        Cheap next to rendering again: the reference only appears in markers, subjects and
+        footers."""
+
+        def real(text: str | None) -> str | None:
+            return text.replace(PROVISIONAL_REF, ref) if text is not None else None
+
+        return RenderedContent(
+            body=self.body.replace(PROVISIONAL_REF, ref),
+            subject=real(self.subject),
+            opening_body=real(self.opening_body),
+            headline=real(self.headline),
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, str | None]) -> RenderedContent:

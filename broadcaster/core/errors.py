@@ -69,3 +69,7 @@ class UnknownIncident(BroadcasterError):
 
 class LifecycleRefused(BroadcasterError):
     pass
+
+
+class ConflictError(BroadcasterError):
+    """Others kept changing the incident while this request was being written; nothing was."""

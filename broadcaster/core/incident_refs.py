@@ -19,6 +19,13 @@ class IncidentRefError(BroadcasterError, ValueError):
     """Text that is not an incident reference. The message says what one looks like."""
 
 
+# Stands in for the reference while an incident's first message is rendered, before the store
+# has numbered it; the store writes the number it assigns in its place. Word joiners, which no
+# practice or message text contains; as long as a long real one ("INC-1234567"), so length
+# limits checked on it still hold.
+PROVISIONAL_REF = "INC-\u2060\u2060\u2060\u2060\u2060\u2060\u2060"
+
+
 def incident_ref(incident_id: int) -> str:
     """42 -> "INC-42"."""
     return f"INC-{incident_id}"

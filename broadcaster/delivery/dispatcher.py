@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broadcaster.config.settings import DispatchSettings
 from broadcaster.content.render import reference_marker
 from broadcaster.core.channel_contract import Channel, OutgoingMessage, ThreadContext
+from broadcaster.core.incident_refs import incident_ref
 from broadcaster.core.models import DeliveryState
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, Retry, SendResult
 from broadcaster.delivery.result_writer import ResultWriter
@@ -36,7 +37,6 @@ from broadcaster.store.claims import (
     release_claims,
     thread_contexts,
 )
-from broadcaster.store.records import incident_ref
 
 log = structlog.get_logger(__name__)
 

@@ -26,25 +26,24 @@ from broadcaster.content.content_checks import (
 )
 from broadcaster.content.message_content import MessageContent
 from broadcaster.content.preview import SendPreview, build_preview
-from broadcaster.content.render import (
-    PROVISIONAL_REF,
-    PlannedDelivery,
-    UpdateHeading,
-    plan_deliveries,
-    with_reference,
-)
+from broadcaster.content.render import PlannedDelivery, UpdateHeading, plan_deliveries
 from broadcaster.content.sms_text import normalise_for_sms
-from broadcaster.core.errors import AudienceError
+from broadcaster.core.errors import AudienceError, ConflictError
+from broadcaster.core.incident_refs import PROVISIONAL_REF
 from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.delivery.preflight import check_endpoints_ready
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory, Practice
 from broadcaster.incidents.lifecycle import check_update_allowed
-from broadcaster.store.outbox_writes import append_update, open_incident
-from broadcaster.store.queries import IncidentWithUpdates, get_incident
-from broadcaster.store.records import AuditEntry, NewIncident, NewUpdate, StoredUpdate
+from broadcaster.incidents.queries import IncidentQueries, IncidentView
+from broadcaster.store.outbox_writes import UpdateRaced, append_update, open_incident
+from broadcaster.store.records import AuditEntry, NewDelivery, NewIncident, NewUpdate, StoredUpdate
 
 PREVIEW_REF = "INC-NEW"
+# Tries at writing an update when other updates to the same incident keep getting in first
+# (each lost race costs one more render, outside any transaction): enough for every sender of
+# one incident at once; past it the sender is told to try again.
+_UPDATE_TRIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +77,14 @@ class Actor:
 class _Plan:
     deliveries: list[PlannedDelivery]
     findings: list[Finding]  # identifying content the sender chose to override
+
+    def rows(self) -> list[NewDelivery]:
+        """The deliveries as the store takes them."""
+        return [
+            NewDelivery(e.practice, e.channel, e.recipient, e.route, e.credential_ref, p.content)
+            for p in self.deliveries
+            for e in (p.endpoint,)
+        ]
 
 
 def channels_for_update(
@@ -138,7 +145,7 @@ class IncidentService:
             incident=NewIncident(
                 title=request.title,
                 severity=request.severity,
-                audience=request.audience,
+                audience=request.audience.to_json(),
                 channels=request.channels,
                 created_by=actor.name,
                 runbook=request.runbook,
@@ -150,8 +157,8 @@ class IncidentService:
                 channels=frozenset(p.endpoint.channel for p in plan.deliveries),
                 author=actor.name,
             ),
-            # Rendered once, above; only the reference the transaction assigns is filled in.
-            plan=lambda ref, _seq: with_reference(plan.deliveries, ref),
+            # Rendered once, above; the store fills in the reference it assigns.
+            deliveries=plan.rows(),
             audit=_audit_entry(
                 actor,
                 "incident_opened",
@@ -165,20 +172,18 @@ class IncidentService:
 
     # --- updates -------------------------------------------------------------------------
 
-    async def incident(self, incident_id: int) -> IncidentWithUpdates:
-        return await get_incident(self._require_engine(), incident_id)
+    async def incident(self, incident_id: int) -> IncidentView:
+        return await IncidentQueries(self._require_engine()).incident(incident_id)
 
     async def preview_update(self, incident_id: int, request: UpdateRequest) -> SendPreview:
         incident = await self.incident(incident_id)
-        check_update_allowed(incident.record.ref, incident.record.status, reopens=request.reopens)
-        plan = self._plan_update(incident, request, incident.record.ref, len(incident.updates))
+        check_update_allowed(incident.ref, incident.summary.status, reopens=request.reopens)
+        plan = self._plan_update(incident, request)
         return self._preview(plan, request.content)
 
-    def _plan_update(
-        self, incident: IncidentWithUpdates, request: UpdateRequest, ref: str, seq: int
-    ) -> _Plan:
-        record = incident.record
-        heading = UpdateHeading(ref, record.title, seq, request.status, reopened=request.reopens)
+    def _plan_update(self, incident: IncidentView, request: UpdateRequest) -> _Plan:
+        record, seq = incident.summary, incident.next_seq
+        heading = UpdateHeading(record.ref, record.title, seq, request.status, reopened=request.reopens)
         channels = channels_for_update(
             self._settings,
             incident_channels=record.channels,
@@ -188,32 +193,42 @@ class IncidentService:
             reopens=request.reopens,
         )
         plan = self._plan(record.audience.select(self._directory), heading, request.content, channels)
-        _refuse_if_nobody(plan, f"update {seq} of {ref}", channels, record.channels)
+        _refuse_if_nobody(plan, f"update {seq} of {record.ref}", channels, record.channels)
         return plan
 
     async def post_update(self, incident_id: int, request: UpdateRequest, *, actor: Actor) -> StoredUpdate:
-        incident = await self.incident(incident_id)
-        # Refused early here for a quick answer; append_update decides under the write lock.
-        check_update_allowed(incident.record.ref, incident.record.status, reopens=request.reopens)
-        planned_seq = len(incident.updates)
-        plan = await asyncio.to_thread(self._plan_update, incident, request, incident.record.ref, planned_seq)
+        """Render the update for the incident as last read, then write it if no other update
+        got in meanwhile; if one did, read, check and render again (see store.outbox_writes)."""
+        for _ in range(_UPDATE_TRIES):
+            incident = await self.incident(incident_id)
+            # The lifecycle rules hold under the write lock: the store refuses the write if any
+            # update (and so any status change) landed after this read.
+            check_update_allowed(incident.ref, incident.summary.status, reopens=request.reopens)
+            plan = await asyncio.to_thread(self._plan_update, incident, request)
+            try:
+                return await self._write_update(incident, request, plan, actor)
+            except UpdateRaced:
+                continue
+        raise ConflictError(
+            f"{incident.ref} is being updated by others faster than this update could be written; "
+            "nothing was sent: check `broadcaster status` and send it again if it is still needed"
+        )
+
+    async def _write_update(
+        self, incident: IncidentView, request: UpdateRequest, plan: _Plan, actor: Actor
+    ) -> StoredUpdate:
         return await append_update(
             self._require_engine(),
-            incident_id=incident_id,
+            incident_id=incident.summary.id,
+            expected_seq=incident.next_seq,
             new=NewUpdate(
                 status=request.status,
                 message=request.content.summary,
                 channels=frozenset(p.endpoint.channel for p in plan.deliveries),
                 author=actor.name,
             ),
-            # The final seq is fixed inside the transaction: only if another update got in first
-            # (a race between two senders) is it rendered again with the new number.
-            plan=lambda ref, seq: (
-                plan.deliveries
-                if seq == planned_seq
-                else self._plan_update(incident, request, ref, seq).deliveries
-            ),
-            fields={**incident.record.fields, **request.fields},
+            deliveries=plan.rows(),
+            fields={**incident.summary.fields, **request.fields},
             audit=_audit_entry(
                 actor,
                 "incident_reopened" if request.reopens else "update_posted",
@@ -223,7 +238,6 @@ class IncidentService:
             ),
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
-            reopens=request.reopens,
         )
 
     # --- shared --------------------------------------------------------------------------

@@ -1,37 +1,48 @@
-"""Write an update and ALL its deliveries in one transaction, before anything is sent."""
+"""Write an update and ALL its deliveries in one transaction, before anything is sent.
+
+The deliveries arrive rendered: nothing here renders, checks content or knows audiences. The
+two numbers only the transaction can fix are handled without rendering inside it:
+
+- an incident's reference: its first message is rendered with PROVISIONAL_REF, which is
+  replaced here by the reference the insert assigns (a string replace, not a render);
+- an update's number: the caller rendered it as `expected_seq`. If another update got in
+  first, the transaction is refused with UpdateRaced before anything is written, and the caller
+  reads the incident again (its status may have changed too), renders again outside any
+  transaction and retries. Holding the write lock while rendering thousands of practices
+  would stop every other process's writes, outcomes included, for as long.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from broadcaster.content.render import PlannedDelivery
 from broadcaster.core.channel_contract import RenderedContent
 from broadcaster.core.errors import UnknownIncident
+from broadcaster.core.incident_refs import incident_ref
 from broadcaster.core.models import DeliveryState, IncidentStatus
-from broadcaster.incidents.lifecycle import check_update_allowed
 from broadcaster.store.claims import release_settled_threads
-from broadcaster.store.records import (
-    AuditEntry,
-    NewIncident,
-    NewUpdate,
-    StoredUpdate,
-    incident_ref,
-)
+from broadcaster.store.records import AuditEntry, NewDelivery, NewIncident, NewUpdate, StoredUpdate
 from broadcaster.store.schema import audit_events, deliveries, incidents, updates
 from broadcaster.store.transactions import write_transaction
 
-# Given the incident reference, render every delivery. Called inside the transaction: rendering
-# is pure CPU, so no network call ever happens while the transaction is open. It runs in a worker
-# thread (it must be thread-safe): thousands of practices take a second or two, and meanwhile
-# the event loop keeps the dispatcher sending and the API answering.
-Planner = Callable[[str, int], list[PlannedDelivery]]
+
+class UpdateRaced(Exception):
+    """Another update was written between the caller's read and this write; nothing was written."""
+
+    def __init__(self, incident_id: int, expected_seq: int, next_seq: int) -> None:
+        super().__init__(f"{incident_ref(incident_id)}: update {expected_seq} was taken; next is {next_seq}")
+        self.next_seq = next_seq
+
+
+# Fills the incident's reference into its rows (see the module docstring).
+_Fill = Callable[[RenderedContent], RenderedContent]
 # Rows per INSERT: the loop gets a turn between chunks instead of one long executemany.
 _INSERT_CHUNK = 1000
 
@@ -41,11 +52,13 @@ async def open_incident(
     *,
     incident: NewIncident,
     opening: NewUpdate,
-    plan: Planner,
+    deliveries: Sequence[NewDelivery],
     audit: AuditEntry,
     now: float,
     deadline_seconds: float,
 ) -> StoredUpdate:
+    """Number a new incident and write its first message's deliveries, rendered with
+    PROVISIONAL_REF where the reference goes."""
     async with write_transaction(engine) as conn:
         result = await conn.execute(
             insert(incidents).values(
@@ -54,19 +67,21 @@ async def open_incident(
                 status=opening.status.value,
                 runbook=incident.runbook,
                 fields=incident.fields,
-                audience=incident.audience.to_json(),
+                audience=incident.audience,
                 channels=sorted(incident.channels),
                 created_by=incident.created_by,
                 created_at=now,
             )
         )
         incident_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
+        ref = incident_ref(incident_id)
         stored = await _write_update(
             conn,
             incident_id=incident_id,
             seq=0,
             new=opening,
-            plan=plan,
+            deliveries=deliveries,
+            fill=lambda content: content.with_reference(ref),
             now=now,
             deadline_seconds=deadline_seconds,
         )
@@ -78,36 +93,41 @@ async def append_update(
     engine: AsyncEngine,
     *,
     incident_id: int,
+    expected_seq: int,
     new: NewUpdate,
-    plan: Planner,
+    deliveries: Sequence[NewDelivery],
     audit: AuditEntry,
     now: float,
     deadline_seconds: float,
     fields: dict[str, str] | None = None,
-    reopens: bool = False,
 ) -> StoredUpdate:
-    """Add the next update to an incident; `fields` replaces its runbook values if given.
+    """Write update `expected_seq` of an incident; `fields` replaces its runbook values if given.
 
-    A resolved incident takes only a reopen (`reopens`), and only a resolved one can be
-    reopened. Checked under the write lock, so of two resolves at once one is refused.
+    Raises UpdateRaced, writing nothing, if the incident's last update is no longer
+    `expected_seq - 1`. Every status change is an update, so an unchanged number also means the
+    status the caller checked its lifecycle rules against still holds: of two resolves at once,
+    the second is raced, reads the incident again and finds it resolved.
     """
     async with write_transaction(engine) as conn:
         # FOR UPDATE where the database has row locks; SQLite's write lock is already held.
-        status = await conn.scalar(
-            select(incidents.c.status).where(incidents.c.id == incident_id).with_for_update()
+        found = await conn.scalar(
+            select(incidents.c.id).where(incidents.c.id == incident_id).with_for_update()
         )
-        if status is None:
+        if found is None:
             raise UnknownIncident(
                 f"no incident {incident_ref(incident_id)}; `broadcaster list` shows the open ones"
             )
-        check_update_allowed(incident_ref(incident_id), IncidentStatus(status), reopens=reopens)
         last = await conn.scalar(select(func.max(updates.c.seq)).where(updates.c.incident_id == incident_id))
+        next_seq = (last or 0) + 1
+        if next_seq != expected_seq:
+            raise UpdateRaced(incident_id, expected_seq, next_seq)
         stored = await _write_update(
             conn,
             incident_id=incident_id,
-            seq=(last or 0) + 1,
+            seq=next_seq,
             new=new,
-            plan=plan,
+            deliveries=deliveries,
+            fill=None,
             now=now,
             deadline_seconds=deadline_seconds,
         )
@@ -140,7 +160,8 @@ async def _write_update(
     incident_id: int,
     seq: int,
     new: NewUpdate,
-    plan: Planner,
+    deliveries: Sequence[NewDelivery],
+    fill: _Fill | None,
     now: float,
     deadline_seconds: float,
 ) -> StoredUpdate:
@@ -157,7 +178,7 @@ async def _write_update(
     )
     update_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
     shape = _RowShape(incident_id, update_id, seq, new.status, now, now + deadline_seconds)
-    rows = await asyncio.to_thread(_delivery_rows, plan, shape)
+    rows = await asyncio.to_thread(_delivery_rows, deliveries, fill, shape)
     statement = _bulk_insert_sql(conn.dialect.paramstyle)
     for start in range(0, len(rows), _INSERT_CHUNK):
         await conn.exec_driver_sql(statement, rows[start : start + _INSERT_CHUNK])
@@ -197,15 +218,17 @@ class _RowShape:
     deadline_at: float
 
 
-def _delivery_rows(plan: Planner, shape: _RowShape) -> list[tuple[Any, ...]]:
+def _delivery_rows(
+    deliveries: Sequence[NewDelivery], fill: _Fill | None, shape: _RowShape
+) -> list[tuple[Any, ...]]:
     """One tuple per delivery, in _DELIVERY_COLUMNS order, built off the event loop."""
     rows = []
     stored_content: dict[RenderedContent, str] = {}  # recipients of one practice share theirs
-    for item in plan(incident_ref(shape.incident_id), shape.seq):
-        ep = item.endpoint
-        content = stored_content.get(item.content)
+    for ep in deliveries:
+        content = stored_content.get(ep.content)
         if content is None:
-            content = stored_content[item.content] = json.dumps(item.content.to_json())
+            filled = fill(ep.content) if fill is not None else ep.content
+            content = stored_content[ep.content] = json.dumps(filled.to_json())
         thread_key = f"{shape.incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
         # An opening message waits for nothing; an update waits until released (see above).
         state = DeliveryState.PENDING if shape.seq == 0 else DeliveryState.BLOCKED

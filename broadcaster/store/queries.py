@@ -11,14 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.core.channel_contract import RenderedContent
 from broadcaster.core.errors import UnknownIncident
+from broadcaster.core.incident_refs import incident_ref
 from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus, Severity
-from broadcaster.directory.audience import Audience
-from broadcaster.store.records import (
-    DeliveryRecord,
-    IncidentRecord,
-    UpdateRecord,
-    incident_ref,
-)
+from broadcaster.store.records import DeliveryRecord, IncidentRecord, UpdateRecord
 from broadcaster.store.schema import deliveries, endpoint_attention, incidents, updates
 
 
@@ -35,7 +30,7 @@ def _incident(row: Row[tuple[object, ...]]) -> IncidentRecord:
         title=m["title"],
         severity=Severity(m["severity"]),
         status=IncidentStatus(m["status"]),
-        audience=Audience.from_json(m["audience"]),
+        audience=dict(m["audience"]),
         channels=frozenset(ChannelKind(c) for c in m["channels"]),
         runbook=m["runbook"],
         fields=dict(m["fields"]),
@@ -104,6 +99,20 @@ async def deliveries_of(
             )
             for r in rows
         ]
+
+
+async def delivery_counts(engine: AsyncEngine, incident_id: int) -> dict[int, Counter[DeliveryState]]:
+    """For each update of an incident (by seq), how many of its deliveries are in each state."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.seq, deliveries.c.state, func.count())
+            .where(deliveries.c.incident_id == incident_id)
+            .group_by(deliveries.c.seq, deliveries.c.state)
+        )
+        counts: dict[int, Counter[DeliveryState]] = {}
+        for seq, state, count in rows:
+            counts.setdefault(seq, Counter())[DeliveryState(state)] = count
+        return counts
 
 
 async def progress_of_update(engine: AsyncEngine, update_id: int) -> Counter[DeliveryState]:

@@ -6,29 +6,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from broadcaster.core.channel_contract import RenderedContent
-from broadcaster.core.incident_refs import incident_ref, parse_incident_ref
+from broadcaster.core.incident_refs import incident_ref
 from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus, Severity
-from broadcaster.directory.audience import Audience
 
-# Kept importable from here: they lived in this module before broadcaster.core.incident_refs.
-__all__ = [
-    "AuditEntry",
-    "DeliveryRecord",
-    "IncidentRecord",
-    "NewIncident",
-    "NewUpdate",
-    "StoredUpdate",
-    "UpdateRecord",
-    "incident_ref",
-    "parse_incident_ref",
-]
+# An audience as stored: the JSON the directory's Audience writes and reads back; the store
+# keeps it without looking inside.
+AudienceJson = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class NewIncident:
     title: str
     severity: Severity
-    audience: Audience
+    audience: AudienceJson
     channels: frozenset[ChannelKind]
     created_by: str
     runbook: str | None = None
@@ -41,6 +31,18 @@ class NewUpdate:
     message: str
     channels: frozenset[ChannelKind]
     author: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """One message for one endpoint, rendered before the write transaction starts."""
+
+    practice: str
+    channel: ChannelKind
+    recipient: str
+    route: str
+    credential_ref: str | None
+    content: RenderedContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ class IncidentRecord:
     title: str
     severity: Severity
     status: IncidentStatus
-    audience: Audience
+    audience: AudienceJson
     channels: frozenset[ChannelKind]
     runbook: str | None
     fields: dict[str, str]

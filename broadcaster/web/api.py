@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,8 +14,8 @@ from broadcaster.delivery.dispatcher import Dispatcher
 from broadcaster.delivery.store_health import driver_message
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
+from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.store.queries import deliveries_of, get_incident, list_incidents
 from broadcaster.store.records import StoredUpdate
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, token_gate
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
@@ -74,7 +72,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Ready for work: the store answers a read, and the dispatcher runs and can write."""
     try:
-        await list_incidents(request.app[ENGINE], limit=1)
+        await IncidentQueries(request.app[ENGINE]).recent(limit=1)
     except SQLAlchemyError as exc:
         problem = f"reading the store fails: {driver_message(exc)}"
         return web.json_response({"status": "failing", "problems": [problem]}, status=503)
@@ -92,7 +90,7 @@ def _health_reply(dispatcher: Dispatcher) -> web.Response:
 
 async def incidents_index(request: web.Request) -> web.Response:
     _require_token(request)
-    found = await list_incidents(request.app[ENGINE])
+    found = await IncidentQueries(request.app[ENGINE]).recent()
     return web.json_response(
         [
             {
@@ -110,24 +108,19 @@ async def incidents_index(request: web.Request) -> web.Response:
 
 async def incident_detail(request: web.Request) -> web.Response:
     _require_token(request)
-    incident_id = _incident_id(request)
-    found = await get_incident(request.app[ENGINE], incident_id)
-    records = await deliveries_of(request.app[ENGINE], incident_id)
-    per_update: dict[int, Counter[str]] = {}
-    for r in records:
-        per_update.setdefault(r.update_seq, Counter())[r.state.value] += 1
+    found = await IncidentQueries(request.app[ENGINE]).incident(_incident_id(request))
     return web.json_response(
         {
-            "ref": found.record.ref,
-            "title": found.record.title,
-            "status": found.record.status.value,
+            "ref": found.ref,
+            "title": found.summary.title,
+            "status": found.summary.status.value,
             "updates": [
                 {
-                    "seq": u.seq,
-                    "status": u.status.value,
-                    "message": u.message,
-                    "author": u.author,
-                    "deliveries": dict(per_update.get(u.seq, {})),
+                    "seq": u.record.seq,
+                    "status": u.record.status.value,
+                    "message": u.record.message,
+                    "author": u.record.author,
+                    "deliveries": {state.value: n for state, n in u.deliveries.items()},
                 }
                 for u in found.updates
             ],

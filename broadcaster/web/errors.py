@@ -4,6 +4,7 @@
     IncidentRefError   404  not a reference like INC-42
     UnknownIncident    404  no such incident
     LifecycleRefused   409  resolved: reopen it first; or not resolved, so nothing to reopen
+    ConflictError      409  others kept updating the incident first; nothing was written
     BroadcasterError   422  refused content, unknown audience, missing setting
     web.HTTPException  its own 4xx (401, 403, 404, 405, 413, 429), headers kept, body as JSON
 
@@ -20,7 +21,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
 from broadcaster.config.log_setup import SCRUBBER
-from broadcaster.core.errors import BroadcasterError, LifecycleRefused, UnknownIncident
+from broadcaster.core.errors import BroadcasterError, ConflictError, LifecycleRefused, UnknownIncident
 from broadcaster.core.incident_refs import IncidentRefError
 from broadcaster.web.bodies import BodyRefused
 
@@ -43,7 +44,7 @@ def error_replies(*, directory_path: Path) -> Middleware:
             return web.json_response({"error": public(str(exc)), "details": exc.problems}, status=400)
         except (IncidentRefError, UnknownIncident) as exc:
             return web.json_response({"error": public(str(exc))}, status=404)
-        except LifecycleRefused as exc:
+        except (LifecycleRefused, ConflictError) as exc:
             return web.json_response({"error": public(str(exc))}, status=409)
         except BroadcasterError as exc:
             return web.json_response({"error": public(str(exc))}, status=422)
