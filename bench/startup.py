@@ -22,10 +22,12 @@ COMMANDS: dict[str, list[str]] = {
     "python -c pass": [sys.executable, "-c", "pass"],
     "broadcaster --help": [sys.executable, "-m", "broadcaster", "--help"],
     "broadcaster send --help": [sys.executable, "-m", "broadcaster", "send", "--help"],
+    "broadcaster status --help": [sys.executable, "-m", "broadcaster", "status", "--help"],
+    "broadcaster serve --help": [sys.executable, "-m", "broadcaster", "serve", "--help"],
     "broadcaster runbooks": [sys.executable, "-m", "broadcaster", "runbooks"],
     "broadcaster list": [sys.executable, "-m", "broadcaster", "list"],
 }
-TARGET = ("broadcaster --help", 0.3)
+HELP_TARGET_SECONDS = 0.3  # every `--help`: a comms officer on a phone over SSH feels each second
 
 
 def time_commands(runs: int, workdir: Path) -> dict[str, list[float]]:
@@ -56,10 +58,12 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"| `{name}` | {statistics.median(samples):.3f} s | {min(samples):.3f} s | {max(samples):.3f} s |"
         )
-    name, limit = TARGET
-    median = statistics.median(times[name])
-    verdict = "met" if median < limit else "missed"
-    print(f"\nTarget: `{name}` under {limit} s: {median:.3f} s, {verdict}.")
+    print()
+    for name, samples in times.items():
+        if name.endswith("--help"):
+            median = statistics.median(samples)
+            verdict = "met" if median < HELP_TARGET_SECONDS else "missed"
+            print(f"Target: `{name}` under {HELP_TARGET_SECONDS} s: {median:.3f} s, {verdict}.")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli_runner import run_cli
 
 DIRECTORY = """practices:
@@ -72,14 +74,15 @@ def test_root_help_lists_each_command_as_its_own_help_says() -> None:
         assert (command.help or "").split("\n\n")[0] == entry.summary, name
 
 
-def test_root_help_imports_no_command_module() -> None:
+@pytest.mark.parametrize("args", [["--help"], ["send", "--help"], ["status", "--help"], ["serve", "--help"]])
+def test_help_loads_nothing_heavy(args: list[str]) -> None:
     """Start-up is part of the job: `--help` must not load SQLAlchemy, aiohttp or apprise."""
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
     probe = (
         "import sys\nfrom click.testing import CliRunner\nfrom broadcaster.cli.main import cli\n"
-        "result = CliRunner().invoke(cli, ['--help'])\nassert result.exit_code == 0, result.output\n"
+        f"result = CliRunner().invoke(cli, {args!r})\nassert result.exit_code == 0, result.output\n"
         "heavy = ('sqlalchemy', 'aiohttp', 'apprise', 'pydantic', 'structlog')\n"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )

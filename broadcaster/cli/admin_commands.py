@@ -1,4 +1,6 @@
-"""`broadcaster check` and `broadcaster serve`: for the operator."""
+"""`broadcaster check` and `broadcaster serve`: for the operator.
+The heavy imports are made inside each command, so its `--help` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +8,17 @@ import asyncio
 import signal
 
 import click
-import structlog
-from aiohttp import web
 
 from broadcaster.cli.context import CliContext
-from broadcaster.cli.running import run_async, stdout_console
-from broadcaster.config.log_setup import configure_logging
-from broadcaster.delivery.preflight import check_endpoints_ready
-from broadcaster.delivery.runtime import open_database, running_dispatcher
-from broadcaster.web.api import make_app
-
-log = structlog.get_logger(__name__)
 
 
 @click.command()
 @click.pass_obj
 def check(ctx: CliContext) -> None:
     """Validate the practice directory and that every secret and provider setting it needs is set."""
+    from broadcaster.cli.running import stdout_console  # noqa: PLC0415
+    from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
+
     directory = ctx.directory  # raises with every problem listed
     endpoints = [e for p in directory.practices for e in directory.endpoints(p)]
     check_endpoints_ready(ctx.settings, endpoints)
@@ -39,6 +35,15 @@ def check(ctx: CliContext) -> None:
 @click.pass_obj
 def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     """Run the HTTP API and the dispatcher, which delivers and retries everything queued."""
+    import structlog  # noqa: PLC0415
+    from aiohttp import web  # noqa: PLC0415
+
+    from broadcaster.cli.running import run_async  # noqa: PLC0415
+    from broadcaster.config.log_setup import configure_logging  # noqa: PLC0415
+    from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
+    from broadcaster.delivery.runtime import open_database, running_dispatcher  # noqa: PLC0415
+    from broadcaster.web.api import make_app  # noqa: PLC0415
+
     settings = ctx.settings
     configure_logging(
         log_format=settings.log_format,
@@ -64,14 +69,14 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             await runner.setup()
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
-            log.info(
+            structlog.get_logger(__name__).info(
                 "serving",
                 url=f"http://{host or settings.host}:{port or settings.port}",
                 practices=len(directory.practices),
                 routes=sorted(routes),
             )
             await stop.wait()
-            log.info("stopping")
+            structlog.get_logger(__name__).info("stopping")
             await runner.cleanup()
 
     run_async(go)

@@ -1,4 +1,6 @@
-"""`broadcaster runbooks` (list them) and `broadcaster runbooks check` (validate them, for CI)."""
+"""`broadcaster runbooks` (list them) and `broadcaster runbooks check` (validate them, for CI).
+The heavy imports are made inside each command, so its `--help` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +10,14 @@ import click
 
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode
-from broadcaster.cli.running import stdout_console
-from broadcaster.runbooks.check import check_runbooks
 
 
 @click.group(invoke_without_command=True)
 @click.pass_context
 def runbooks(click_ctx: click.Context) -> None:
     """List the pre-approved incident runbooks and the blanks each one needs."""
+    from broadcaster.cli.running import stdout_console  # noqa: PLC0415
+
     if click_ctx.invoked_subcommand is not None:
         return
     ctx: CliContext = click_ctx.obj
@@ -39,6 +41,8 @@ def runbooks(click_ctx: click.Context) -> None:
 @click.pass_obj
 def check(ctx: CliContext) -> None:
     """Validate every runbook: syntax, placeholders, every status, lengths for every practice."""
+    from broadcaster.runbooks.check import check_runbooks  # noqa: PLC0415
+
     practices = list(ctx.directory.practices)
     problems = check_runbooks(ctx.runbooks_folder, practices)
     for problem in problems:

@@ -1,4 +1,6 @@
-"""`broadcaster status` and `broadcaster list`: what landed where."""
+"""`broadcaster status` and `broadcaster list`: what landed where.
+The heavy imports are made inside each command, so its `--help` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +10,6 @@ import click
 
 from broadcaster.cli.context import CliContext
 from broadcaster.cli.exit_codes import ExitCode, exit_code_for
-from broadcaster.cli.running import run_async, stdout_console
-from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json
-from broadcaster.core.incident_refs import IncidentRefError, parse_incident_ref
-from broadcaster.delivery.runtime import open_database
-from broadcaster.incidents.queries import IncidentQueries
 
 
 @click.command()
@@ -26,6 +23,12 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
     Exit status: 0 when the update shown is fully delivered, 3 while some are still on their
     way, 4 when some failed.
     """
+    from broadcaster.cli.running import run_async, stdout_console  # noqa: PLC0415
+    from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json  # noqa: PLC0415
+    from broadcaster.core.incident_refs import IncidentRefError, parse_incident_ref  # noqa: PLC0415
+    from broadcaster.delivery.runtime import open_database  # noqa: PLC0415
+    from broadcaster.incidents.queries import IncidentQueries  # noqa: PLC0415
+
     try:
         incident_id = parse_incident_ref(incident)
     except IncidentRefError as exc:
@@ -51,6 +54,10 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
 @click.pass_obj
 def list_incidents(ctx: CliContext) -> None:
     """List recent incidents, newest first."""
+    from broadcaster.cli.running import run_async, stdout_console  # noqa: PLC0415
+    from broadcaster.delivery.runtime import open_database  # noqa: PLC0415
+    from broadcaster.incidents.queries import IncidentQueries  # noqa: PLC0415
+
     settings = ctx.settings
 
     async def go() -> None:
