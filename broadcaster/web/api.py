@@ -20,12 +20,12 @@ from broadcaster.store.records import StoredUpdate
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, token_gate
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.errors import error_replies
+from broadcaster.web.openapi import PUBLIC_PATHS, serve_document
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SERVICE = web.AppKey("service", IncidentService)
 SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes answer without the token; nothing else does
 
 
 def make_app(
@@ -46,6 +46,7 @@ def make_app(
     app[SERVICE] = IncidentService(engine=engine, directory=directory, settings=settings)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.json", serve_document)
     app.router.add_get("/api/incidents", incidents_index)
     app.router.add_post("/api/incidents", open_incident)
     app.router.add_get("/api/incidents/{ref}", incident_detail)
