@@ -84,6 +84,14 @@ class IncidentView:
     def next_seq(self) -> int:
         return len(self.updates)
 
+    def existing_seq(self, seq: int | None) -> int:
+        """`seq`, or the latest update's when None; UnknownIncident if there is no such update."""
+        last = self.next_seq - 1
+        shown = last if seq is None else seq
+        if not 0 <= shown <= last:
+            raise UnknownIncident(f"{self.ref} has updates 0 to {last}; there is no update {seq}")
+        return shown
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryGrid:
@@ -119,10 +127,7 @@ class IncidentQueries:
     ) -> DeliveryGrid:
         """Update `seq`'s deliveries (default: the latest), or every update's with `every_update`."""
         incident = await self.incident(incident_id)
-        last = incident.next_seq - 1
-        shown = last if seq is None else seq
-        if not 0 <= shown <= last:
-            raise UnknownIncident(f"{incident.ref} has updates 0 to {last}; there is no update {seq}")
+        shown = incident.existing_seq(seq)
         records = await queries.deliveries_of(self._engine, incident_id, seq=None if every_update else shown)
         practices = {r.practice for r in records}
         attention = [a for a in await queries.endpoints_needing_attention(self._engine) if a[0] in practices]
