@@ -107,6 +107,12 @@ class IncidentQueries:
         """Newest first."""
         return [IncidentSummary.of(r) for r in await queries.list_incidents(self._engine, limit=limit)]
 
+    async def open_and_recent(self, *, resolved_limit: int) -> list[IncidentView]:
+        """Every open incident and the most recently resolved ones, newest first, with their
+        updates: what the public pages start from (broadcaster.public.published filters it)."""
+        records = await queries.list_open_and_recent(self._engine, resolved_limit=resolved_limit)
+        return [await self.incident(r.id) for r in records]
+
     async def incident(self, incident_id: int) -> IncidentView:
         """Raises UnknownIncident when there is none."""
         found = await queries.get_incident(self._engine, incident_id)

@@ -16,6 +16,8 @@ from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
+from broadcaster.public.routes import PUBLIC_ROUTES, add_public_routes
+from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, token_gate
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
@@ -25,7 +27,8 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SERVICE = web.AppKey("service", IncidentService)
 SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes answer without the token; nothing else does
+# Answered without the token: the probes, and the public status pages, feeds, CAP and banner.
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"}) | PUBLIC_ROUTES
 
 
 def make_app(
@@ -51,6 +54,7 @@ def make_app(
     app.router.add_get("/api/incidents/{ref}", incident_detail)
     app.router.add_post("/api/incidents/{ref}/updates", post_update)
     app.router.add_post("/api/incidents/{ref}/reopen", reopen_incident)
+    add_public_routes(app, LiveSite(engine=engine, directory=directory, settings=settings.publish))
     return app
 
 
