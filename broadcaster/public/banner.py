@@ -26,7 +26,8 @@ BANNER_JS = """\
   var ods = script.getAttribute("data-ods") || "";
   if (!/^[A-Z][0-9]{5}$/.test(ods)) { return; }
   var base = script.src.replace(/banner\\.js([?#].*)?$/, "");
-  fetch(base + "banner/" + ods + ".json", {credentials: "omit", cache: "no-cache", referrerPolicy: "no-referrer"})
+  var asked = {credentials: "omit", cache: "no-cache", referrerPolicy: "no-referrer"};
+  fetch(base + "banner/" + ods + ".json", asked)
     .then(function (reply) { return reply.ok ? reply.json() : null; })
     .then(function (data) {
       if (!data || data.open !== true) { return; }
@@ -85,7 +86,8 @@ def banner_snippet(practice_ods: str, *, root: str) -> str:
 def snippets_page(view: PublicView, *, root: str) -> str:
     """`/banner/`: each practice's line to paste, for whoever looks after its website."""
     rows = "".join(
-        f"<li><strong>{escape(p.name)}</strong> ({p.ods})<br><code>{escape(banner_snippet(p.ods, root=root))}</code></li>"
+        f"<li><strong>{escape(p.name)}</strong> ({p.ods})<br>"
+        f"<code>{escape(banner_snippet(p.ods, root=root))}</code></li>"
         for p in view.practices
     )
     return (

@@ -34,7 +34,9 @@ def alert_identifier(incident: PublicIncident, update: PublicUpdate) -> str:
     return f"{incident.ref}.{update.seq}"
 
 
-def cap_alert(incident: PublicIncident, update: PublicUpdate, *, sender: str, sender_name: str, root: str) -> bytes:
+def cap_alert(
+    incident: PublicIncident, update: PublicUpdate, *, sender: str, sender_name: str, root: str
+) -> bytes:
     """The CAP 1.2 <alert> for one update of a published incident."""
     alert = ET.Element(_q("alert"))
     _add(alert, "identifier", alert_identifier(incident, update))
@@ -53,7 +55,7 @@ def cap_alert(incident: PublicIncident, update: PublicUpdate, *, sender: str, se
         by_text.setdefault(update.texts.get(practice.ods, ""), []).append(practice)
     for text, practices in by_text.items():
         _info(alert, incident, update, text, practices, sender_name=sender_name, root=root)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(alert, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + bytes(ET.tostring(alert, encoding="utf-8"))
 
 
 def _info(
@@ -84,7 +86,9 @@ def _info(
     _add(info, "web", page)
     for practice in practices:
         area = ET.SubElement(info, _q("area"))
-        _add(area, "areaDesc", f"{practice.name}, {practice.postcode}" if practice.postcode else practice.name)
+        _add(
+            area, "areaDesc", f"{practice.name}, {practice.postcode}" if practice.postcode else practice.name
+        )
         if practice.postcode:
             geocode = ET.SubElement(area, _q("geocode"))
             _add(geocode, "valueName", "postcode")

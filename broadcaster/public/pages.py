@@ -106,7 +106,8 @@ def paragraphs(text: str) -> str:
 def _thread(incident: PublicIncident, practice: PublicPractice) -> str:
     items = "".join(_update_item(u, practice) for u in reversed(incident.updates))
     return (
-        f'<section class="box problem" aria-labelledby="current"><h2 id="current">{escape(incident.title)}</h2>'
+        '<section class="box problem" aria-labelledby="current">'
+        f'<h2 id="current">{escape(incident.title)}</h2>'
         f'<p class="status">Status: {escape(incident.latest.label)}</p>'
         f'<p class="meta">Reference {incident.ref}. Newest update first.</p>'
         f'<ol class="thread" reversed>{items}</ol></section>'
@@ -115,7 +116,8 @@ def _thread(incident: PublicIncident, practice: PublicPractice) -> str:
 
 def _update_item(update: PublicUpdate, practice: PublicPractice) -> str:
     return (
-        f'<li><h3>{escape(update.label)}, <time datetime="{machine(update.at)}">{shown(update.at)}</time></h3>'
+        f"<li><h3>{escape(update.label)}, "
+        f'<time datetime="{machine(update.at)}">{shown(update.at)}</time></h3>'
         f"{paragraphs(update.texts.get(practice.ods, ''))}</li>"
     )
 
@@ -141,7 +143,8 @@ def _practice_list(view: PublicView, root: str) -> str:
         )
     affected = {p.ods for i in view.open_incidents() for p in i.practices}
     rows = "".join(
-        f"<li>{_practice_link(p, root)}: {'problem reported' if p.ods in affected else 'no problems reported'}</li>"
+        f"<li>{_practice_link(p, root)}: "
+        f"{'problem reported' if p.ods in affected else 'no problems reported'}</li>"
         for p in view.practices
     )
     return f'<h2 id="practices">Every practice</h2><ul>{rows}</ul>'
@@ -164,10 +167,12 @@ def _document(title: str, body: list[str], *, feed: str | None) -> str:
         if feed
         else ""
     )
-    footer = f'<footer><p><a href="{feed}">Follow these updates in a feed reader</a></p></footer>' if feed else ""
+    footer = (
+        f'<footer><p><a href="{feed}">Follow these updates in a feed reader</a></p></footer>' if feed else ""
+    )
     return (
         '<!doctype html><html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title>{alternate}<style>{_STYLE}</style></head>"
-        f'<body><main>{"".join(body)}{footer}</main></body></html>'
+        f"<body><main>{''.join(body)}{footer}</main></body></html>"
     )

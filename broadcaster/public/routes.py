@@ -10,6 +10,7 @@ from __future__ import annotations
 from email.utils import formatdate
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from broadcaster.public.pages import not_found_page, unavailable_page
 from broadcaster.public.site import HTML, LiveSite, PublicFile
@@ -39,7 +40,7 @@ def add_public_routes(app: web.Application, site: LiveSite) -> None:
         app.router.add_get(path, _handler(file))
 
 
-def _handler(file_pattern: str) -> web.Handler:
+def _handler(file_pattern: str) -> Handler:
     async def serve_file(request: web.Request) -> web.StreamResponse:
         files = await request.app[LIVE_SITE].files()
         if files is None:
@@ -83,12 +84,20 @@ def _not_modified(request: web.Request, found: PublicFile) -> bool:
     if request.if_none_match is not None:  # If-None-Match wins over If-Modified-Since (RFC 9110)
         return any(tag.value == found.etag.strip('"') or tag.value == "*" for tag in request.if_none_match)
     since = request.if_modified_since
-    return since is not None and found.last_modified is not None and int(found.last_modified) <= since.timestamp()
+    return (
+        since is not None
+        and found.last_modified is not None
+        and int(found.last_modified) <= since.timestamp()
+    )
 
 
 def _page(html: str, *, status: int) -> web.Response:
     return web.Response(
         body=html.encode(),
         status=status,
-        headers={"Content-Type": HTML, "Cache-Control": "public, max-age=10", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Type": HTML,
+            "Cache-Control": "public, max-age=10",
+            "X-Content-Type-Options": "nosniff",
+        },
     )

@@ -58,7 +58,9 @@ class PublicFile:
 SiteFiles = Mapping[str, PublicFile]
 
 
-def render_site(view: PublicView, settings: PublishSettings, *, root: str | None = None) -> dict[str, PublicFile]:
+def render_site(
+    view: PublicView, settings: PublishSettings, *, root: str | None = None
+) -> dict[str, PublicFile]:
     """Every file of the copy. `root` prefixes links (default: the public base URL)."""
     root = escape((settings.base_url if root is None else root).rstrip("/"))
     sender, at = settings.cap_sender, view.updated_at
@@ -67,12 +69,16 @@ def render_site(view: PublicView, settings: PublishSettings, *, root: str | None
         "status/feed.atom": PublicFile(area_feed(view, root=root, sender=sender), ATOM, at),
         "banner.js": PublicFile(BANNER_JS.encode(), JS, None, SCRIPT_CACHE_CONTROL, cross_origin=True),
         "banner/index.html": PublicFile(
-            snippets_page(view, root=escape(settings.base_url.rstrip("/")) or PLACEHOLDER_URL).encode(), HTML, at
+            snippets_page(view, root=escape(settings.base_url.rstrip("/")) or PLACEHOLDER_URL).encode(),
+            HTML,
+            at,
         ),
     }
     for practice in view.practices:
         ods = practice.ods
-        files[f"status/{ods}/index.html"] = PublicFile(practice_page(view, practice, root=root).encode(), HTML, at)
+        files[f"status/{ods}/index.html"] = PublicFile(
+            practice_page(view, practice, root=root).encode(), HTML, at
+        )
         files[f"status/{ods}/feed.atom"] = PublicFile(
             practice_feed(view, practice, root=root, sender=sender), ATOM, at
         )

@@ -63,4 +63,3 @@ async def latest_audit_event(
     if row is None:
         return None
     return AuditEvent(at=row.at, actor=row.actor, action=row.action, detail=dict(row.detail))
-
