@@ -122,6 +122,10 @@ class LiveSite:
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
 
+    def invalidate(self) -> None:
+        """This process has just written an update: look at the store on the next request."""
+        self._checked_at = float("-inf")
+
     async def files(self) -> dict[str, PublicFile] | None:
         """The current files; None only if the store has never been readable."""
         async with self._lock:

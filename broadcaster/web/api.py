@@ -16,7 +16,7 @@ from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
-from broadcaster.public.routes import PUBLIC_ROUTES, add_public_routes
+from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
 from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, token_gate
@@ -151,6 +151,7 @@ async def open_incident(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return web.json_response({"ref": stored.incident_ref, "deliveries": stored.deliveries}, status=201)
 
 
@@ -168,6 +169,7 @@ async def post_update(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return _posted(stored)
 
 
@@ -186,6 +188,7 @@ async def reopen_incident(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return _posted(stored)
 
 
