@@ -75,7 +75,7 @@ class BucketTarget:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.max_attempts),
             wait=wait_exponential_jitter(
-                initial=settings.retry_initial_seconds, max=settings.retry_max_seconds, jitter=1.0
+                multiplier=settings.retry_initial_seconds, max=settings.retry_max_seconds, jitter=1.0
             ),
             retry=retry_if_exception_type((BotoCoreError, ClientError)),
             sleep=self._sleep,
