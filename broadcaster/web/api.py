@@ -16,16 +16,22 @@ from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
+from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
+from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, token_gate
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.errors import error_replies
-from broadcaster.web.openapi import PUBLIC_PATHS, serve_document
+from broadcaster.web.openapi import PUBLIC_PATHS as OPENAPI_PUBLIC_PATHS
+from broadcaster.web.openapi import serve_document
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SERVICE = web.AppKey("service", IncidentService)
 SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+# Answered without the token: the probes and the API's description, and the public status pages,
+# feeds, CAP and banner.
+PUBLIC_PATHS = OPENAPI_PUBLIC_PATHS | PUBLIC_ROUTES
 
 
 def make_app(
@@ -52,6 +58,7 @@ def make_app(
     app.router.add_get("/api/incidents/{ref}", incident_detail)
     app.router.add_post("/api/incidents/{ref}/updates", post_update)
     app.router.add_post("/api/incidents/{ref}/reopen", reopen_incident)
+    add_public_routes(app, LiveSite(engine=engine, directory=directory, settings=settings.publish))
     return app
 
 
@@ -148,6 +155,7 @@ async def open_incident(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return web.json_response({"ref": stored.incident_ref, "deliveries": stored.deliveries}, status=201)
 
 
@@ -165,6 +173,7 @@ async def post_update(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return _posted(stored)
 
 
@@ -183,6 +192,7 @@ async def reopen_incident(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return _posted(stored)
 
 

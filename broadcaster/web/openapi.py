@@ -3,6 +3,7 @@
 Request bodies come from the same pydantic models that parse them (web/bodies.py), so the
 document cannot drift from what is accepted; a test checks that every route the app serves is
 described here and nothing else is, and that each described answer is what the app answers.
+The public copy (status pages, feeds, CAP, banner) is files, not an API: public/routes.py lists it.
 """
 
 from __future__ import annotations
