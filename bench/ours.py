@@ -29,7 +29,7 @@ from bench.client_spec import (
 from bench.process_stats import EffortMeter
 from bench.scenario import OPENING_TEXT, PAGE_TOKEN, UPDATE_TEXT
 from broadcaster.config.log_setup import configure_logging
-from broadcaster.config.settings import GraphSettings, NotifySettings, Settings, SmtpSettings
+from broadcaster.config.settings import Settings
 from broadcaster.content.message_content import content_from_text
 from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.delivery.dispatcher import Dispatcher
@@ -39,6 +39,9 @@ from broadcaster.directory.practices import Directory, load_directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.store.records import StoredUpdate
+from channels.email.spec import SmtpSettings
+from channels.facebook.spec import GraphSettings
+from channels.notify.spec import NotifySettings
 
 ROUTES = ("facebook/graph", "sms/notify", "email/smtp")
 ACTOR = Actor(name="bench", origin="bench@localhost")

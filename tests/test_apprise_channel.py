@@ -16,11 +16,11 @@ from blockbuster import BlockBuster
 from pydantic import SecretStr
 
 from broadcaster.config.secret_refs import SecretLookup
-from broadcaster.config.settings import AppriseSettings
 from broadcaster.core.channel_contract import OutgoingMessage
 from broadcaster.core.models import ChannelKind
 from broadcaster.core.outcomes import Delivered, Failed, Retry
-from channels.apprise_channel import AppriseChannel
+from channels.apprise.channel import AppriseChannel
+from channels.apprise.spec import AppriseSettings
 from tests.messages import outgoing_message
 
 # apprise's email plugin imports the stdlib imghdr (for PGPy) the first time plugins load; Python

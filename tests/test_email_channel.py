@@ -10,12 +10,12 @@ import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from broadcaster.config.settings import SmtpSettings
 from broadcaster.core.channel_contract import OutgoingMessage
 from broadcaster.core.models import ChannelKind
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, Retry
 from channels.email.message import build_email, message_id_for
 from channels.email.smtp import SmtpEmailChannel
+from channels.email.spec import SmtpSettings
 from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.smtp_server import RunningSmtpServer, Stage, running_smtp_server
 from tests.messages import outgoing_message

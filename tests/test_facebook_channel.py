@@ -15,11 +15,11 @@ from blockbuster import BlockBuster
 from pydantic import SecretStr
 
 from broadcaster.config.secret_refs import SecretLookup
-from broadcaster.config.settings import GraphSettings
 from broadcaster.core.channel_contract import OutgoingMessage, RenderedContent, ThreadContext
 from broadcaster.core.models import ChannelKind, IncidentStatus
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, Retry
 from channels.facebook.page_channel import FacebookPageChannel, marker_in_text
+from channels.facebook.spec import GraphSettings
 from tests.fakes.faults import Fault, FaultPlan
 from tests.fakes.graph_api import GraphErrorReply, GraphFake
 from tests.messages import outgoing_message

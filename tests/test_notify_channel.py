@@ -17,13 +17,13 @@ from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 from structlog.testing import capture_logs
 
-from broadcaster.config.settings import NotifySettings
 from broadcaster.core.channel_contract import OutgoingMessage, RenderedContent
 from broadcaster.core.errors import ConfigError
 from broadcaster.core.models import ChannelKind
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
 from channels.notify.auth import mint_token, parse_api_key
 from channels.notify.channels import NotifyEmailChannel, NotifySmsChannel
+from channels.notify.spec import NotifySettings
 from tests.fakes.faults import Fault
 from tests.fakes.notify_api import FAKE_SECRET, FAKE_SERVICE_ID, REPLIES, NotifyFake
 from tests.messages import outgoing_message

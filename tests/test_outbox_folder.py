@@ -12,7 +12,7 @@ from blockbuster import BlockBuster
 from broadcaster.core.channel_contract import OutgoingMessage, RenderedContent
 from broadcaster.core.models import ChannelKind, IncidentStatus
 from broadcaster.core.outcomes import Delivered, NotFound
-from channels.outbox_folder import OutboxFolderChannel
+from channels.outbox.folder import OutboxFolderChannel
 from tests.messages import outgoing_message
 
 PAGE = "100000000990001"

@@ -1,5 +1,11 @@
 """Service configuration: environment (`BROADCASTER_`, nested with `__`), `.env`, a secrets directory.
 
+Settings is CoreSettings (what the service itself needs) plus one section per provider, each
+declared by its spec (broadcaster.config.providers): `notify` holds NotifySettings and is read
+from BROADCASTER_NOTIFY__*. It is composed here, where every caller has always found it; the
+provider list it reads imports spec modules only, never an adapter. Code reaches a provider's
+section through its spec (`NOTIFY_SETTINGS.of(settings)`), typed; mypy sees CoreSettings.
+
 Secrets (page tokens, API keys, SMTP password, apprise URLs) live only here, as SecretStr, never
 in the practice directory: the directory names a secret by reference (`token: fb_m83001`) and
 `secrets` maps that name to its value, e.g. `BROADCASTER_SECRETS__FB_M83001=...` or a file
@@ -11,10 +17,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -23,58 +30,12 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from broadcaster.config.providers import PROVIDERS
 from broadcaster.config.shipped_files import example_directory_path
 from broadcaster.core.errors import ConfigError
 from broadcaster.core.models import IncidentStatus
-
-PositiveInt = Annotated[int, Field(gt=0)]
-PositiveFloat = Annotated[float, Field(gt=0)]
-
-
-class GraphSettings(BaseModel):
-    """Facebook Graph API, called directly with aiohttp (apprise has no Page support)."""
-
-    base_url: str = "https://graph.facebook.com"
-    api_version: Annotated[str, Field(pattern=r"^v\d+\.\d+$")] = "v26.0"
-    concurrency: PositiveInt = 16  # Meta: 10-20 in flight across pages is safe
-    timeout_seconds: PositiveFloat = 15.0
-    reconcile_feed_limit: PositiveInt = 25
-
-
-class NotifySettings(BaseModel):
-    """GOV.UK Notify REST API: free text goes through one `((body))` template per channel."""
-
-    base_url: str = "https://api.notifications.service.gov.uk"
-    api_key: SecretStr | None = None
-    sms_template_id: str | None = None
-    email_template_id: str | None = None
-    sms_sender_id: str | None = None
-    email_reply_to_id: str | None = None
-    # In flight at once. Notify's own limit is its rate (paced below), not connections: 40 keeps
-    # that rate even at a few hundred ms per request.
-    concurrency: PositiveInt = 40
-    requests_per_minute: PositiveInt = 3000  # Notify's per-key limit; we pace below it
-    timeout_seconds: PositiveFloat = 15.0
-
-
-class SmtpSettings(BaseModel):
-    host: str = "localhost"
-    port: Annotated[int, Field(gt=0, lt=65536)] = 587
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    from_address: str = "incident-alerts@broadcaster.invalid"
-    from_name: str = "Practice incident alerts"
-    message_id_domain: str = "broadcaster.invalid"
-    # Long-lived SMTP sessions, each sending messages in turn: 8 sends an ICB's 400 emails in
-    # about 5 s at 100 ms a message, and stays well under relays' per-client session limits.
-    connections: PositiveInt = 8
-    timeout_seconds: PositiveFloat = 30.0
-
-
-class AppriseSettings(BaseModel):
-    threads: PositiveInt = 16  # the pool we own; apprise's shared pool is 6 and unsizeable
-    timeout_seconds: PositiveFloat = 20.0
+from broadcaster.core.provider_spec import ProviderSpec
+from broadcaster.core.setting_types import Port, PositiveFloat, PositiveInt
 
 
 class RetrySettings(BaseModel):
@@ -136,7 +97,9 @@ class PublishSettings(BaseModel):
     timeout_seconds: PositiveFloat = 20.0
 
 
-class Settings(BaseSettings):
+class CoreSettings(BaseSettings):
+    """Everything but the providers' sections, which Settings adds (see the module's docstring)."""
+
     model_config = SettingsConfigDict(
         env_prefix="BROADCASTER_",
         env_nested_delimiter="__",
@@ -155,16 +118,12 @@ class Settings(BaseSettings):
     outbox_dir: Path = Path("outbox")
     runbooks_dir: Path | None = None
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(gt=0, lt=65536)] = 8080
+    port: Port = 8080
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_token: SecretStr | None = None  # bearer token for the HTTP API's write endpoints
     node_name: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
-    graph: GraphSettings = GraphSettings()
-    notify: NotifySettings = NotifySettings()
-    smtp: SmtpSettings = SmtpSettings()
-    apprise: AppriseSettings = AppriseSettings()
     retry: RetrySettings = RetrySettings()
     dispatch: DispatchSettings = DispatchSettings()
     sms: SmsPolicy = SmsPolicy()
@@ -185,13 +144,44 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, dotenv_settings, nested_secrets)
 
     def secret_values(self) -> list[str]:
-        """Every secret this process knows, so log and error output can be scrubbed of them."""
+        """Every secret this process knows, so log and error output can be scrubbed of them:
+        the named secrets and every SecretStr of every section, a provider's included."""
         values = [s.get_secret_value() for s in self.secrets.values()]
-        publish = (self.publish.s3_access_key_id, self.publish.s3_secret_access_key)
-        for maybe in (self.notify.api_key, self.smtp.password, self.api_token, *publish):
-            if maybe is not None:
-                values.append(maybe.get_secret_value())
+        values += [secret.get_secret_value() for secret in _secrets_in(self)]
         return [v for v in values if v]
+
+
+def _secrets_in(model: BaseModel) -> list[SecretStr]:
+    found: list[SecretStr] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            found.append(value)
+        elif isinstance(value, BaseModel):
+            found += _secrets_in(value)
+    return found
+
+
+def compose_settings(providers: Sequence[ProviderSpec]) -> type[CoreSettings]:
+    """CoreSettings with one field per provider section, defaulting to the section's defaults.
+
+    Routes of one provider share its section (sms/notify and email/notify: `notify`).
+    """
+    sections: dict[str, type[BaseModel]] = {}
+    for spec in providers:
+        if spec.section is None:
+            continue
+        known = sections.setdefault(spec.section.name, spec.section.model)
+        if known is not spec.section.model or spec.section.name in CoreSettings.model_fields:
+            raise ValueError(f"settings section {spec.section.name!r} of {spec.route} is taken")
+    fields: dict[str, Any] = {name: (model, Field(default_factory=model)) for name, model in sections.items()}
+    return create_model("Settings", __base__=CoreSettings, __module__=__name__, **fields)
+
+
+if TYPE_CHECKING:
+    Settings = CoreSettings  # provider sections are reached through their specs, typed
+else:
+    Settings = compose_settings(PROVIDERS)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from broadcaster.config.providers import spec_for_route
 from broadcaster.config.secret_refs import SecretLookup, env_name_for
 from broadcaster.config.settings import Settings
 from broadcaster.core.errors import ConfigError
 from broadcaster.directory.practices import Endpoint
-
-_FIELD_FOR_CHANNEL = {"facebook": "facebook.token", "sms": "sms.apprise_url", "apprise": "apprise"}
-
-# Settings each provider route cannot work without, with the variable that sets each one.
-_REQUIRED_SETTINGS = {
-    "sms/notify": (
-        ("notify.api_key", "BROADCASTER_NOTIFY__API_KEY"),
-        ("notify.sms_template_id", "BROADCASTER_NOTIFY__SMS_TEMPLATE_ID"),
-    ),
-    "email/notify": (
-        ("notify.api_key", "BROADCASTER_NOTIFY__API_KEY"),
-        ("notify.email_template_id", "BROADCASTER_NOTIFY__EMAIL_TEMPLATE_ID"),
-    ),
-}
 
 
 def check_endpoints_ready(settings: Settings, endpoints: Iterable[Endpoint]) -> None:
@@ -37,15 +24,18 @@ def check_endpoints_ready(settings: Settings, endpoints: Iterable[Endpoint]) -> 
 def _missing_secrets(settings: Settings, endpoints: list[Endpoint]) -> list[str]:
     lookup, problems = SecretLookup(settings.secrets), []
     for ep in endpoints:
-        if ep.credential_ref is None and ep.route == "sms/apprise":
+        spec = spec_for_route(ep.route)
+        needed = spec.credential
+        if needed is None:  # e.g. the outbox, which stands in for a provider and holds no secret
+            continue
+        if ep.credential_ref is None:
+            where = f" ({needed.given_in})" if needed.given_in else ""
             problems.append(
-                f"practice {ep.practice}: sms.apprise_url is needed for provider "
-                "apprise (in the practice or in defaults.sms_apprise_url)"
+                f"practice {ep.practice}: {needed.field} is needed for provider {spec.provider}{where}"
             )
-        elif ep.credential_ref and lookup.missing([ep.credential_ref]) and not ep.route.endswith("/outbox"):
-            field = _FIELD_FOR_CHANNEL.get(ep.channel.value, ep.channel.value)
+        elif lookup.missing([ep.credential_ref]):
             problems.append(
-                f"practice {ep.practice}, field {field}: secret "
+                f"practice {ep.practice}, field {needed.field}: secret "
                 f"{ep.credential_ref!r} is not set "
                 f"(set {env_name_for(ep.credential_ref)})"
             )
@@ -55,8 +45,6 @@ def _missing_secrets(settings: Settings, endpoints: list[Endpoint]) -> list[str]
 def _missing_settings(settings: Settings, endpoints: list[Endpoint]) -> list[str]:
     problems = []
     for route in sorted({ep.route for ep in endpoints}):
-        for dotted, env in _REQUIRED_SETTINGS.get(route, ()):
-            section, name = dotted.split(".")
-            if not getattr(getattr(settings, section), name):
-                problems.append(f"route {route} needs {dotted} (set {env})")
+        for dotted, env in spec_for_route(route).unset_settings(settings):
+            problems.append(f"route {route} needs {dotted} (set {env})")
     return problems

@@ -1,35 +1,28 @@
-"""Where the core meets the concrete channel adapters: build one per provider route in use."""
+"""Where the core meets the concrete channel adapters: build one per provider route in use.
+
+Each route's spec (broadcaster.config.providers) says how to build it; this module owns the
+resources the adapters share and closes them with the channels.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import aiohttp
+from pydantic import BaseModel
 
+from broadcaster.config.providers import spec_for_route
 from broadcaster.config.secret_refs import SecretLookup
-from broadcaster.config.settings import Settings
 from broadcaster.core.channel_contract import Channel
-from broadcaster.core.errors import ConfigError
-from channels.apprise_channel import AppriseChannel
-from channels.email.smtp import SmtpEmailChannel
-from channels.facebook.page_channel import FacebookPageChannel
-from channels.notify.channels import NotifyEmailChannel, NotifySmsChannel
-from channels.outbox_folder import OutboxFolderChannel
-from channels.request_pacer import RequestPacer
 
-KNOWN_ROUTES = (
-    "facebook/graph",
-    "facebook/outbox",
-    "sms/notify",
-    "sms/apprise",
-    "sms/outbox",
-    "email/smtp",
-    "email/notify",
-    "email/outbox",
-    "apprise/apprise",
-)
+if TYPE_CHECKING:
+    import aiohttp
+
+    from broadcaster.config.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,71 +31,64 @@ class ChannelSet:
 
     channels: dict[str, Channel] = field(default_factory=dict)
     concurrency: dict[str, int] = field(default_factory=dict)
-    session: aiohttp.ClientSession | None = None
-    executor: ThreadPoolExecutor | None = None
-    notify_pacer: RequestPacer | None = None  # Notify's rate limit is per key: texts and emails share it
+    _closers: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+
+    def close_with(self, close: Callable[[], Awaitable[None] | None]) -> None:
+        """Release a shared resource (a session, a pool) after the channels are closed."""
+        self._closers.append(close)
 
     async def close(self) -> None:
         for channel in self.channels.values():
             await channel.close()
-        if self.session is not None:
-            await self.session.close()
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+        for close in self._closers:
+            if (pending := close()) is not None:
+                await pending
 
 
 def build_channels(settings: Settings, routes: Iterable[str]) -> ChannelSet:
     """Adapters for exactly the routes in use; a route whose settings are missing fails here."""
     built = ChannelSet()
-    secrets = SecretLookup(settings.secrets)
+    context = _Context(settings, SecretLookup(settings.secrets), built)
     for route in sorted(set(routes)):
-        if route not in KNOWN_ROUTES:
-            raise ConfigError(f"unknown channel route {route!r}; known: {', '.join(KNOWN_ROUTES)}")
-        built.channels[route], built.concurrency[route] = _build(route, settings, secrets, built)
+        built.channels[route], built.concurrency[route] = spec_for_route(route).build(context)
     return built
 
 
-def _session(built: ChannelSet) -> aiohttp.ClientSession:
-    if built.session is None:
-        # One pool for every HTTP provider; the per-route semaphores bound what is in flight.
-        built.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-    return built.session
+class _Context:
+    """The BuildContext every factory of one ChannelSet is given."""
 
+    def __init__(self, settings: BaseModel, secrets: SecretLookup, built: ChannelSet) -> None:
+        self._settings, self._secrets, self._built = settings, secrets, built
+        self._shared: dict[str, Any] = {}
 
-def _executor(settings: Settings, built: ChannelSet) -> ThreadPoolExecutor:
-    if built.executor is None:
-        built.executor = ThreadPoolExecutor(
-            max_workers=settings.apprise.threads, thread_name_prefix="apprise"
-        )
-    return built.executor
+    @property
+    def settings(self) -> BaseModel:
+        return self._settings
 
+    @property
+    def secrets(self) -> SecretLookup:
+        return self._secrets
 
-def _build(route: str, settings: Settings, secrets: SecretLookup, built: ChannelSet) -> tuple[Channel, int]:
-    kind, provider = route.split("/")
-    if provider == "outbox":
-        channel: Channel = OutboxFolderChannel(
-            route=route,
-            root=settings.outbox_dir,
-            message_id_domain=settings.smtp.message_id_domain,
-            from_address=settings.smtp.from_address,
-            from_name=settings.smtp.from_name,
-        )
-        return channel, settings.dispatch.outbox_concurrency
-    if route == "facebook/graph":
-        return FacebookPageChannel(
-            settings=settings.graph, session=_session(built), secrets=secrets
-        ), settings.graph.concurrency
-    if route in ("sms/notify", "email/notify"):
-        if built.notify_pacer is None:
-            built.notify_pacer = RequestPacer(per_minute=settings.notify.requests_per_minute)
-        notify_class = NotifySmsChannel if kind == "sms" else NotifyEmailChannel
-        notify: Channel = notify_class(
-            settings=settings.notify, session=_session(built), pacer=built.notify_pacer
-        )
-        return notify, settings.notify.concurrency
-    if route == "email/smtp":
-        return SmtpEmailChannel(settings=settings.smtp), settings.smtp.connections
-    # sms/apprise and apprise/apprise: apprise runs in the thread pool we own.
-    return AppriseChannel(
-        route=route, settings=settings.apprise, secrets=secrets, executor=_executor(settings, built)
-    ), settings.apprise.threads
+    def http_session(self) -> aiohttp.ClientSession:
+        def open_session() -> aiohttp.ClientSession:
+            import aiohttp  # noqa: PLC0415  # only when some route speaks HTTP
+
+            # One pool for every HTTP provider; the per-route semaphores bound what is in flight.
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            self._built.close_with(session.close)
+            return session
+
+        return self.shared("http_session", open_session)
+
+    def thread_pool(self, name: str, workers: int) -> ThreadPoolExecutor:
+        def open_pool() -> ThreadPoolExecutor:
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+            self._built.close_with(lambda: pool.shutdown(wait=False, cancel_futures=True))
+            return pool
+
+        return self.shared(f"thread_pool:{name}", open_pool)
+
+    def shared(self, name: str, make: Callable[[], T]) -> T:
+        if name not in self._shared:
+            self._shared[name] = make()
+        return cast(T, self._shared[name])

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -35,6 +35,7 @@ from pydantic import (
     field_validator,
 )
 
+from broadcaster.config.providers import DEFAULT_PROVIDERS, spec_for
 from broadcaster.config.yaml_source import YamlDocument, dotted, load_yaml, problems_from
 from broadcaster.core.control_characters import first_in_line, first_in_message
 from broadcaster.core.errors import DirectoryError, FileProblem
@@ -65,7 +66,20 @@ def _uk_mobile(value: str) -> str:
         raise ValueError(f"{exc}; give a UK mobile such as 07700 900123") from None
 
 
+def _provider_on(kind: ChannelKind) -> AfterValidator:
+    """A provider name known for `kind` (broadcaster.config.providers lists them)."""
+
+    def known(value: str) -> str:
+        spec_for(kind, value)  # ValueError naming the known ones
+        return value
+
+    return AfterValidator(known)
+
+
 SecretRef = Annotated[str, AfterValidator(_secret_reference)]
+FacebookProvider = Annotated[str, _provider_on(ChannelKind.FACEBOOK)]
+SmsProvider = Annotated[str, _provider_on(ChannelKind.SMS)]
+EmailProvider = Annotated[str, _provider_on(ChannelKind.EMAIL)]
 UkMobile = Annotated[str, AfterValidator(_uk_mobile)]
 
 
@@ -76,25 +90,25 @@ class _Strict(BaseModel):
 class FacebookEndpoint(_Strict):
     page_id: Annotated[str, Field(pattern=r"^\d{5,20}$")]
     token: SecretRef
-    provider: Literal["graph", "outbox"] | None = None
+    provider: FacebookProvider | None = None
 
 
 class SmsEndpoint(_Strict):
     recipients: Annotated[list[UkMobile], Field(min_length=1)]
-    provider: Literal["notify", "apprise", "outbox"] | None = None
-    apprise_url: SecretRef | None = None  # with provider apprise: URL containing {phone}
+    provider: SmsProvider | None = None
+    apprise_url: SecretRef | None = None  # for a provider that needs one (apprise: URL containing {phone})
 
 
 class EmailEndpoint(_Strict):
     recipients: Annotated[list[EmailStr], Field(min_length=1)]
-    provider: Literal["smtp", "notify", "outbox"] | None = None
+    provider: EmailProvider | None = None
 
 
 class Defaults(_Strict):
-    facebook_provider: Literal["graph", "outbox"] = "graph"
-    sms_provider: Literal["notify", "apprise", "outbox"] = "notify"
+    facebook_provider: FacebookProvider = DEFAULT_PROVIDERS[ChannelKind.FACEBOOK].provider
+    sms_provider: SmsProvider = DEFAULT_PROVIDERS[ChannelKind.SMS].provider
     sms_apprise_url: SecretRef | None = None
-    email_provider: Literal["smtp", "notify", "outbox"] = "smtp"
+    email_provider: EmailProvider = DEFAULT_PROVIDERS[ChannelKind.EMAIL].provider
 
 
 class Practice(_Strict):
@@ -154,7 +168,7 @@ class Endpoint:
     practice: str
     channel: ChannelKind
     recipient: str
-    route: str  # "facebook/graph", "sms/notify", ...
+    route: str  # FACEBOOK_GRAPH, SMS_NOTIFY, ...: a spec's route (broadcaster.config.providers)
     credential_ref: str | None
 
 
@@ -181,7 +195,7 @@ class Directory:
     def _endpoints_of(self, practice: Practice) -> list[Endpoint]:
         d, out = self.defaults, []
         if practice.facebook:
-            route = f"facebook/{practice.facebook.provider or d.facebook_provider}"
+            route = spec_for(ChannelKind.FACEBOOK, practice.facebook.provider or d.facebook_provider).route
             out.append(
                 Endpoint(
                     practice.ods,
@@ -192,22 +206,21 @@ class Directory:
                 )
             )
         if practice.sms:
-            provider = practice.sms.provider or d.sms_provider
-            ref = (practice.sms.apprise_url or d.sms_apprise_url) if provider == "apprise" else None
+            sms = spec_for(ChannelKind.SMS, practice.sms.provider or d.sms_provider)
+            # The directory's one SMS secret field, for a provider that needs one (apprise).
+            ref = (practice.sms.apprise_url or d.sms_apprise_url) if sms.credential else None
             out += [
-                Endpoint(practice.ods, ChannelKind.SMS, number, f"sms/{provider}", ref)
+                Endpoint(practice.ods, ChannelKind.SMS, number, sms.route, ref)
                 for number in practice.sms.recipients
             ]
         if practice.email:
-            route = f"email/{practice.email.provider or d.email_provider}"
+            route = spec_for(ChannelKind.EMAIL, practice.email.provider or d.email_provider).route
             out += [
                 Endpoint(practice.ods, ChannelKind.EMAIL, address.lower(), route, None)
                 for address in practice.email.recipients
             ]
-        out += [
-            Endpoint(practice.ods, ChannelKind.APPRISE, ref, "apprise/apprise", ref)
-            for ref in practice.apprise
-        ]
+        apprise = DEFAULT_PROVIDERS[ChannelKind.APPRISE].route  # the directory names no other
+        out += [Endpoint(practice.ods, ChannelKind.APPRISE, ref, apprise, ref) for ref in practice.apprise]
         return out
 
 

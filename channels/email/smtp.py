@@ -11,10 +11,10 @@ from typing import Literal
 import aiosmtplib
 import structlog
 
-from broadcaster.config.settings import SmtpSettings
 from broadcaster.core.channel_contract import OutgoingMessage
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
 from channels.email.message import build_email
+from channels.email.spec import EMAIL_SMTP, SmtpSettings
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,7 @@ SMTP_REPLIES: dict[int, tuple[Verdict, str]] = {
 class SmtpEmailChannel:
     """Route "email/smtp": each message goes out on one of `settings.connections` sessions."""
 
-    route = "email/smtp"
+    route = EMAIL_SMTP
 
     def __init__(self, *, settings: SmtpSettings) -> None:
         self._settings = settings

@@ -7,12 +7,12 @@ from urllib.parse import quote
 
 import aiohttp
 
-from broadcaster.config.secret_refs import SecretLookup
-from broadcaster.config.settings import GraphSettings
 from broadcaster.core.channel_contract import OutgoingMessage
 from broadcaster.core.errors import ConfigError
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
+from broadcaster.core.provider_spec import SecretSource
 from channels.facebook.graph_call import Created, Edited, GraphCall
+from channels.facebook.spec import FACEBOOK_GRAPH, GraphSettings
 
 
 def marker_in_text(marker: str, text: str) -> bool:
@@ -27,12 +27,12 @@ def edited_post_text(headline: str, root_body: str) -> str:
 
 
 class FacebookPageChannel:
-    """Posts as a Facebook Page through the Graph API; the page token comes from SecretLookup."""
+    """Posts as a Facebook Page through the Graph API; the page token is a named secret."""
 
-    route = "facebook/graph"
+    route = FACEBOOK_GRAPH
 
     def __init__(
-        self, *, settings: GraphSettings, session: aiohttp.ClientSession, secrets: SecretLookup
+        self, *, settings: GraphSettings, session: aiohttp.ClientSession, secrets: SecretSource
     ) -> None:
         self._settings = settings
         self._session = session

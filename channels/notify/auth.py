@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import jwt
 
 from broadcaster.core.errors import ConfigError
+from channels.notify.spec import NOTIFY_SETTINGS
 
-API_KEY_ENV = "BROADCASTER_NOTIFY__API_KEY"
+API_KEY_ENV = NOTIFY_SETTINGS.env_name("api_key")
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # Notify's key is `{key_name}-{service_id}-{secret}`; the name may itself contain hyphens, so

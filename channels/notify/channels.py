@@ -12,12 +12,12 @@ import structlog
 from multidict import CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 
-from broadcaster.config.settings import NotifySettings
 from broadcaster.core.channel_contract import OutgoingMessage
 from broadcaster.core.errors import ConfigError
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
 from channels.notify.auth import API_KEY_ENV, authorization_header, parse_api_key
 from channels.notify.errors import classify_error_reply, classify_transport_error
+from channels.notify.spec import EMAIL_NOTIFY, NOTIFY_SETTINGS, SMS_NOTIFY, NotifySettings
 from channels.request_pacer import RequestPacer
 
 TemplateType = Literal["sms", "email"]
@@ -152,7 +152,7 @@ class _NotifyChannel(ABC):
         pacer: RequestPacer | None = None,
     ) -> None:
         template_id: str | None = getattr(settings, self.template_setting)
-        template_env = f"BROADCASTER_NOTIFY__{self.template_setting.upper()}"
+        template_env = NOTIFY_SETTINGS.env_name(self.template_setting)
         required = ((settings.api_key, API_KEY_ENV), (template_id, template_env))
         missing = [env for value, env in required if not value]
         if missing or template_id is None:
@@ -187,7 +187,7 @@ class _NotifyChannel(ABC):
 class NotifySmsChannel(_NotifyChannel):
     """Texts through one Notify template whose whole body is `((body))`."""
 
-    route = "sms/notify"
+    route = SMS_NOTIFY
     kind = "sms"
     template_setting = "sms_template_id"
 
@@ -208,7 +208,7 @@ class NotifyEmailChannel(_NotifyChannel):
     incident's emails only because the renderer keeps the subject identical across updates.
     """
 
-    route = "email/notify"
+    route = EMAIL_NOTIFY
     kind = "email"
     template_setting = "email_template_id"
 

@@ -11,12 +11,12 @@ from urllib.parse import unquote
 
 import apprise
 
-from broadcaster.config.secret_refs import SecretLookup
-from broadcaster.config.settings import AppriseSettings
 from broadcaster.core.channel_contract import OutgoingMessage
 from broadcaster.core.errors import ConfigError
 from broadcaster.core.models import IncidentStatus
 from broadcaster.core.outcomes import Delivered, Failed, NotFound, ReconcileResult, Retry, SendResult
+from broadcaster.core.provider_spec import SecretSource
+from channels.apprise.spec import SMS_APPRISE, AppriseSettings
 
 PHONE_PLACEHOLDER = "{phone}"
 
@@ -65,14 +65,14 @@ REDACTOR = AppriseLogRedactor()
 
 
 class AppriseChannel:
-    """Routes "apprise/apprise" and "sms/apprise": the URL is a secret named by credential_ref."""
+    """Routes APPRISE_APPRISE and SMS_APPRISE: the URL is a secret named by credential_ref."""
 
     def __init__(
         self,
         *,
         route: str,
         settings: AppriseSettings,
-        secrets: SecretLookup,
+        secrets: SecretSource,
         executor: ThreadPoolExecutor,
     ) -> None:
         self.route = route
@@ -120,7 +120,7 @@ class AppriseChannel:
         except ConfigError as exc:
             return Failed(str(exc), needs_attention=True)
         REDACTOR.register(url)
-        if self.route == "sms/apprise":
+        if self.route == SMS_APPRISE:
             if PHONE_PLACEHOLDER not in url:
                 reason = f"the apprise URL in secret {message.credential_ref!r} has no {{phone}}"
                 return Failed(reason, needs_attention=True)
