@@ -39,11 +39,11 @@ from broadcaster.directory.practices import Directory, load_directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.store.records import StoredUpdate
-from channels.email.spec import SmtpSettings
-from channels.facebook.spec import GraphSettings
-from channels.notify.spec import NotifySettings
+from channels.email.spec import EMAIL_SMTP, SmtpSettings
+from channels.facebook.spec import FACEBOOK_GRAPH, GraphSettings
+from channels.notify.spec import SMS_NOTIFY, NotifySettings
 
-ROUTES = ("facebook/graph", "sms/notify", "email/smtp")
+ROUTES = (FACEBOOK_GRAPH, SMS_NOTIFY, EMAIL_SMTP)
 ACTOR = Actor(name="bench", origin="bench@localhost")
 
 

@@ -20,7 +20,7 @@ from broadcaster.core.channel_contract import OutgoingMessage
 from broadcaster.core.models import ChannelKind
 from broadcaster.core.outcomes import Delivered, Failed, Retry
 from channels.apprise.channel import AppriseChannel
-from channels.apprise.spec import AppriseSettings
+from channels.apprise.spec import APPRISE_APPRISE, SMS_APPRISE, AppriseSettings
 from tests.messages import outgoing_message
 
 # apprise's email plugin imports the stdlib imghdr (for PGPy) the first time plugins load; Python
@@ -63,7 +63,7 @@ async def pool() -> AsyncIterator[ThreadPoolExecutor]:
 
 
 def channel_for(
-    url: str, pool: ThreadPoolExecutor, *, route: str = "apprise/apprise", timeout: float = 10.0
+    url: str, pool: ThreadPoolExecutor, *, route: str = APPRISE_APPRISE, timeout: float = 10.0
 ) -> AppriseChannel:
     return AppriseChannel(
         route=route,
@@ -151,7 +151,7 @@ async def test_missing_apprise_secret_needs_attention_and_names_the_setting(
 ) -> None:
     """A secret that is not configured says which environment variable to set."""
     channel = AppriseChannel(
-        route="apprise/apprise",
+        route=APPRISE_APPRISE,
         settings=AppriseSettings(),
         secrets=SecretLookup({}),
         executor=pool,
@@ -166,7 +166,7 @@ async def test_sms_route_puts_the_recipient_number_into_the_url(
     webhook: Webhook, pool: ThreadPoolExecutor
 ) -> None:
     """For sms/apprise the URL's {phone} becomes the recipient's E.164 number."""
-    channel = channel_for(f"{webhook.base}/reply/200/sms/{{phone}}", pool, route="sms/apprise")
+    channel = channel_for(f"{webhook.base}/reply/200/sms/{{phone}}", pool, route=SMS_APPRISE)
     result = await channel.send(outgoing(channel=ChannelKind.SMS, recipient=PHONE))
     assert result == Delivered()
     assert [path for path, _ in webhook.received] == [f"/reply/200/sms/{PHONE}"]
@@ -176,7 +176,7 @@ async def test_sms_route_without_a_phone_placeholder_needs_attention(
     webhook: Webhook, pool: ThreadPoolExecutor
 ) -> None:
     """An SMS URL with no {phone} would text one fixed number: refuse it, send nothing."""
-    channel = channel_for(f"{webhook.base}/reply/200/sms", pool, route="sms/apprise")
+    channel = channel_for(f"{webhook.base}/reply/200/sms", pool, route=SMS_APPRISE)
     result = await channel.send(outgoing(channel=ChannelKind.SMS, recipient=PHONE))
     assert isinstance(result, Failed)
     assert result.needs_attention

@@ -10,6 +10,8 @@ from broadcaster.config.shipped_files import example_directory_path
 from broadcaster.core.errors import DirectoryError
 from broadcaster.core.models import ChannelKind
 from broadcaster.directory.practices import load_directory
+from channels.apprise.spec import APPRISE_APPRISE
+from channels.facebook.spec import FACEBOOK_GRAPH
 
 GOOD_PRACTICE = """
   - ods: y00001
@@ -55,8 +57,8 @@ def test_valid_practice_is_normalised(tmp_path: Path) -> None:
         "+447700900002",
     ]
     facebook = next(e for e in endpoints if e.channel is ChannelKind.FACEBOOK)
-    assert (facebook.route, facebook.credential_ref) == ("facebook/graph", "fb_y00001")
-    assert [e.route for e in endpoints if e.channel is ChannelKind.APPRISE] == ["apprise/apprise"]
+    assert (facebook.route, facebook.credential_ref) == (FACEBOOK_GRAPH, "fb_y00001")
+    assert [e.route for e in endpoints if e.channel is ChannelKind.APPRISE] == [APPRISE_APPRISE]
 
 
 def test_bad_phone_number_names_file_line_practice_and_field(tmp_path: Path) -> None:

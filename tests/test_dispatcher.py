@@ -29,9 +29,10 @@ from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService
 from broadcaster.store.records import StoredUpdate
 from broadcaster.store.schema import deliveries
+from channels.outbox.spec import SMS_OUTBOX
 from tests.polling import eventually, eventually_async
 
-ROUTE = "sms/outbox"
+ROUTE = SMS_OUTBOX
 
 
 class ScriptedChannel:

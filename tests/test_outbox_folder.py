@@ -13,6 +13,7 @@ from broadcaster.core.channel_contract import OutgoingMessage, RenderedContent
 from broadcaster.core.models import ChannelKind, IncidentStatus
 from broadcaster.core.outcomes import Delivered, NotFound
 from channels.outbox.folder import OutboxFolderChannel
+from channels.outbox.spec import EMAIL_OUTBOX, FACEBOOK_OUTBOX, SMS_OUTBOX
 from tests.messages import outgoing_message
 
 PAGE = "100000000990001"
@@ -61,7 +62,7 @@ def read_eml(path: Path) -> EmailMessage:
 
 async def test_outbox_writes_threaded_eml_files(tmp_path: Path) -> None:
     """Update 1's .eml replies to update 0's Message-ID, which send() reported as provider id."""
-    channel = channel_at(tmp_path, "email/outbox")
+    channel = channel_at(tmp_path, EMAIL_OUTBOX)
     first = await channel.send(outgoing(ChannelKind.EMAIL, MAILBOX))
     assert isinstance(first, Delivered)
     assert first.provider_id is not None
@@ -82,7 +83,7 @@ async def test_outbox_writes_threaded_eml_files(tmp_path: Path) -> None:
 
 async def test_outbox_facebook_post_then_comment_on_that_post(tmp_path: Path) -> None:
     """The opening is labelled a post; the update is a comment naming the post's synthetic id."""
-    channel = channel_at(tmp_path, "facebook/outbox")
+    channel = channel_at(tmp_path, FACEBOOK_OUTBOX)
     post = await channel.send(outgoing(ChannelKind.FACEBOOK, PAGE))
     assert isinstance(post, Delivered)
     assert post.provider_id is not None
@@ -100,7 +101,7 @@ async def test_outbox_facebook_post_then_comment_on_that_post(tmp_path: Path) ->
 
 async def test_outbox_retry_rewrites_the_same_file_with_the_same_id(tmp_path: Path) -> None:
     """Sending a message twice leaves one file, no temporary files, and one provider id."""
-    channel = channel_at(tmp_path, "sms/outbox")
+    channel = channel_at(tmp_path, SMS_OUTBOX)
     message = outgoing(ChannelKind.SMS, "+447700900001")
     first = await channel.send(message)
     again = await channel.send(message)
@@ -110,7 +111,7 @@ async def test_outbox_retry_rewrites_the_same_file_with_the_same_id(tmp_path: Pa
 
 async def test_outbox_reconcile_finds_only_written_messages(tmp_path: Path) -> None:
     """Reconcile reports Delivered with the same id once the file exists, NotFound before."""
-    channel = channel_at(tmp_path, "sms/outbox")
+    channel = channel_at(tmp_path, SMS_OUTBOX)
     message = outgoing(ChannelKind.SMS, "+447700900001")
     assert await channel.reconcile(message) == NotFound()
     sent = await channel.send(message)
@@ -120,7 +121,7 @@ async def test_outbox_reconcile_finds_only_written_messages(tmp_path: Path) -> N
 async def test_outbox_names_cannot_escape_the_root(tmp_path: Path) -> None:
     """Path separators and ".." in a practice code or recipient stay inside the outbox root."""
     root = tmp_path / "outbox"
-    channel = channel_at(root, "sms/outbox")
+    channel = channel_at(root, SMS_OUTBOX)
     await channel.send(outgoing(ChannelKind.SMS, "../../x", practice="../../etc"))
     written = files_under(tmp_path)
     assert len(written) == 1
@@ -129,5 +130,5 @@ async def test_outbox_names_cannot_escape_the_root(tmp_path: Path) -> None:
 
 async def test_outbox_writes_files_off_the_event_loop(tmp_path: Path, blockbuster: BlockBuster) -> None:
     """File I/O runs in a worker thread: the blockbuster guard stays quiet."""
-    result = await channel_at(tmp_path, "email/outbox").send(outgoing(ChannelKind.EMAIL, MAILBOX))
+    result = await channel_at(tmp_path, EMAIL_OUTBOX).send(outgoing(ChannelKind.EMAIL, MAILBOX))
     assert isinstance(result, Delivered)

@@ -113,7 +113,7 @@ class Channel(Protocol):
     attempt did land, NotFound when a resend is safe, Retry when the provider cannot say yet.
     """
 
-    route: str  # "facebook/graph", "sms/notify", ...: the dispatcher's concurrency bucket
+    route: str  # a spec's route (FACEBOOK_GRAPH, SMS_NOTIFY, ...): the dispatcher's concurrency bucket
 
     async def send(self, message: OutgoingMessage) -> SendResult: ...
 

@@ -38,7 +38,7 @@ SMTP_REPLIES: dict[int, tuple[Verdict, str]] = {
 
 
 class SmtpEmailChannel:
-    """Route "email/smtp": each message goes out on one of `settings.connections` sessions."""
+    """Route EMAIL_SMTP: each message goes out on one of `settings.connections` sessions."""
 
     route = EMAIL_SMTP
 
