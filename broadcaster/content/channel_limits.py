@@ -2,6 +2,14 @@
 
 The SMS segment arithmetic (160/153 GSM-7, 70/67 UCS-2, Notify's 918-character maximum) lives in
 broadcaster.content.sms_text beside the code that counts segments; these are the caps we choose to apply.
+
+Why per channel and here, not per provider in the specs (channels/*/spec.py): a message is
+rendered once per channel, and every provider of that channel gets the same text, so a practice
+moved from Notify to apprise, or a drill on the outbox, never changes what may be sent; runbooks
+are checked against these without knowing any practice's route. Each cap is the strictest
+provider's (Facebook's, Notify's) or ours, so it is within every provider's own limit: the specs
+state those limits, and tests/test_provider_specs.py holds these caps to them. Content never
+imports channels.
 """
 
 from __future__ import annotations
