@@ -110,6 +110,15 @@ class SmsPolicy(BaseModel):
     price_per_segment_pence: Annotated[float, Field(ge=0)] = 2.27
 
 
+class WebSettings(BaseModel):
+    """Sign-in and sessions (see broadcaster.accounts.server_keys for the key)."""
+
+    secret_key: SecretStr | None = None  # seals session cookies and stored TOTP secrets
+    secret_key_file: Path = Path("broadcaster.key")  # created on first use when secret_key is unset
+    secure_cookies: bool = False  # set true behind TLS: the session cookie is then sent over HTTPS only
+    session_hours: PositiveFloat = 12.0  # a session ends this long after sign-in
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BROADCASTER_",
@@ -142,6 +151,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = RetrySettings()
     dispatch: DispatchSettings = DispatchSettings()
     sms: SmsPolicy = SmsPolicy()
+    web: WebSettings = WebSettings()
     secrets: dict[str, SecretStr] = {}
 
     @classmethod
@@ -160,7 +170,7 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret this process knows, so log and error output can be scrubbed of them."""
         values = [s.get_secret_value() for s in self.secrets.values()]
-        for maybe in (self.notify.api_key, self.smtp.password, self.api_token):
+        for maybe in (self.notify.api_key, self.smtp.password, self.api_token, self.web.secret_key):
             if maybe is not None:
                 values.append(maybe.get_secret_value())
         return [v for v in values if v]
