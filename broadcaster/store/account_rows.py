@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadcaster.core.errors import BroadcasterError
+from broadcaster.store.audit_log import insert_audit
 from broadcaster.store.records import AuditEntry
 from broadcaster.store.schema import api_tokens, recovery_codes, users
-from broadcaster.store.audit_log import insert_audit
 from broadcaster.store.transactions import write_transaction
 
 
