@@ -40,6 +40,7 @@ class Action(StrEnum):
     MANAGE_TOKENS = "manage API tokens"
     READ_AUDIT = "read the audit trail"
     CALL_HOOKS = "call the health-check webhooks"
+    SEE_OWN_ACCOUNT = "see their own account"
 
 
 _INCIDENT_WORK = frozenset(
@@ -47,9 +48,9 @@ _INCIDENT_WORK = frozenset(
 )
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.COMMISSIONER: _INCIDENT_WORK,
-    Role.PRACTICE: _INCIDENT_WORK,  # narrowed to its practices by Principal.scope
-    Role.MONITOR: frozenset({Action.CALL_HOOKS}),
+    Role.COMMISSIONER: _INCIDENT_WORK | {Action.SEE_OWN_ACCOUNT},
+    Role.PRACTICE: _INCIDENT_WORK | {Action.SEE_OWN_ACCOUNT},  # narrowed to its practices by Principal.scope
+    Role.MONITOR: frozenset({Action.CALL_HOOKS, Action.SEE_OWN_ACCOUNT}),
 }
 
 

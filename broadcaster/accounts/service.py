@@ -21,6 +21,7 @@ from broadcaster.accounts.server_keys import ServerKeys
 from broadcaster.core.errors import ConfigError
 from broadcaster.store import account_rows
 from broadcaster.store.account_rows import TokenRow, UserRow
+from broadcaster.store.audit_log import AuditRecord, append_audit, read_audit
 from broadcaster.store.records import AuditEntry
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
@@ -181,6 +182,17 @@ class AccountService:
         if step is None or not await account_rows.accept_totp_step(self._engine, user.id, step):
             return None
         return "totp"
+
+    async def user_named(self, name: str) -> UserRow | None:
+        return await account_rows.user_by_name(self._engine, name.strip().lower())
+
+    async def record(self, entry: AuditEntry) -> None:
+        """An audit event that changes nothing else (a sign-in, a refusal, an export)."""
+        await append_audit(self._engine, entry, now=self._now())
+
+    async def audit_events(self, *, limit: int, before_id: int | None = None) -> list[AuditRecord]:
+        """The audit trail, newest first (admins only: the web checks READ_AUDIT)."""
+        return await read_audit(self._engine, limit=limit, before_id=before_id)
 
     async def session_principal(self, user_id: int, epoch: int) -> Principal | None:
         """The user a session cookie names, while enabled and nothing has reset their sign-in since."""

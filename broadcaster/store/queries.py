@@ -72,9 +72,12 @@ async def list_incidents(engine: AsyncEngine, *, limit: int = 50) -> list[Incide
 
 
 async def deliveries_of(
-    engine: AsyncEngine, incident_id: int, *, seq: int | None = None
+    engine: AsyncEngine, incident_id: int, *, seq: int | None = None, practices: frozenset[str] | None = None
 ) -> list[DeliveryRecord]:
+    """`practices`: only these practices' rows (None: all)."""
     query = select(deliveries).where(deliveries.c.incident_id == incident_id)
+    if practices is not None:
+        query = query.where(deliveries.c.practice.in_(sorted(practices)))
     if seq is not None:
         query = query.where(deliveries.c.seq == seq)
     query = query.order_by(
@@ -101,14 +104,18 @@ async def deliveries_of(
         ]
 
 
-async def delivery_counts(engine: AsyncEngine, incident_id: int) -> dict[int, Counter[DeliveryState]]:
-    """For each update of an incident (by seq), how many of its deliveries are in each state."""
+async def delivery_counts(
+    engine: AsyncEngine, incident_id: int, *, practices: frozenset[str] | None = None
+) -> dict[int, Counter[DeliveryState]]:
+    """For each update of an incident (by seq), how many of its deliveries (to `practices`, or
+    all) are in each state."""
+    query = select(deliveries.c.seq, deliveries.c.state, func.count()).where(
+        deliveries.c.incident_id == incident_id
+    )
+    if practices is not None:
+        query = query.where(deliveries.c.practice.in_(sorted(practices)))
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(deliveries.c.seq, deliveries.c.state, func.count())
-            .where(deliveries.c.incident_id == incident_id)
-            .group_by(deliveries.c.seq, deliveries.c.state)
-        )
+        rows = await conn.execute(query.group_by(deliveries.c.seq, deliveries.c.state))
         counts: dict[int, Counter[DeliveryState]] = {}
         for seq, state, count in rows:
             counts.setdefault(seq, Counter())[DeliveryState(state)] = count
