@@ -56,7 +56,7 @@ async def test_reads_need_the_token(client: TestClient, path: str) -> None:
 async def test_without_a_token_set_no_bearer_is_accepted_but_health_checks_answer(
     engine: AsyncEngine, example_directory: Directory, tmp_path: Path
 ) -> None:
-    """With BROADCASTER_API_TOKEN unset (and no token added) every /api request is a 401; the probes answer."""
+    """With BROADCASTER_API_TOKEN unset and no token added, /api requests are 401; the probes answer."""
     async with api_client(engine, example_directory, tmp_path, token=None) as client:
         for response in (
             await client.get("/api/incidents", headers=AUTH),
