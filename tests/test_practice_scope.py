@@ -74,7 +74,9 @@ async def test_the_grid_shows_only_the_practices_own_rows(client: TestClient, x9
     assert sum(detail["updates"][0]["deliveries"].values()) == len(own["deliveries"])
 
 
-async def test_a_practice_update_goes_only_to_its_own_threads(client: TestClient, x99001: dict[str, str]) -> None:
+async def test_a_practice_update_goes_only_to_its_own_threads(
+    client: TestClient, x99001: dict[str, str]
+) -> None:
     """X99001 posting to INC-2 (two practices) sends only to X99001's channels, into the same thread."""
     body = {"status": "identified", "message": "Our website is back for bookings."}
     posted = await client.post("/api/incidents/INC-2/updates", json=body, headers=x99001)
