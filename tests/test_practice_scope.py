@@ -94,7 +94,7 @@ async def test_a_practice_update_goes_only_to_its_own_threads(
 async def test_a_practice_cannot_open_an_incident_beyond_its_practices(
     client: TestClient, x99001: dict[str, str], audience: dict[str, object]
 ) -> None:
-    """Opening for any practice but X99001 is a 403 naming the practices outside its scope; nothing is written."""
+    """Opening for any practice but X99001 is a 403 naming those outside its scope; nothing is written."""
     body = {"title": "Closed today", "message": "We are closed today.", "audience": audience}
     response = await client.post("/api/incidents", json=body, headers=x99001)
     assert response.status == 403

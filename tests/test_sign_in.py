@@ -151,7 +151,7 @@ async def test_signing_out_ends_the_session(client: TestClient, engine: AsyncEng
 async def test_disabling_or_resetting_a_user_ends_their_sessions(
     client: TestClient, engine: AsyncEngine
 ) -> None:
-    """`users reset-password` and `users disable` end sessions signed in before; a disabled user cannot sign in."""
+    """Resetting the password or disabling ends earlier sessions; a disabled user cannot sign in."""
     totp, _ = await make_user(engine, "cora", Role.COMMISSIONER)
     assert (await sign_in(client, "cora", totp)).status == 303
     await accounts(engine).reset_password("cora", "another long password", by=BY)
