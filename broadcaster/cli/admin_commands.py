@@ -5,6 +5,7 @@ The heavy imports are made inside each command, so its `--help` answers at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 
 import click
@@ -43,6 +44,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     from broadcaster.config.log_setup import configure_logging  # noqa: PLC0415
     from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
     from broadcaster.delivery.runtime import open_database, running_dispatcher  # noqa: PLC0415
+    from broadcaster.public.republisher import start_republisher  # noqa: PLC0415
     from broadcaster.web.api import make_app  # noqa: PLC0415
 
     settings = ctx.settings
@@ -73,6 +75,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             await runner.setup()
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
+            republishing = start_republisher(engine, directory, settings, dispatcher)
             structlog.get_logger(__name__).info(
                 "serving",
                 url=f"http://{host or settings.host}:{port or settings.port}",
@@ -81,6 +84,10 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             )
             await stop.wait()
             structlog.get_logger(__name__).info("stopping")
+            if republishing is not None:
+                republishing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await republishing
             await runner.cleanup()
 
     run_async(go)

@@ -31,6 +31,11 @@ COMMANDS: dict[str, CommandEntry] = {
     "list": CommandEntry(
         "broadcaster.cli.status_commands", "list_incidents", "List recent incidents, newest first."
     ),
+    "publish": CommandEntry(
+        "broadcaster.cli.publish_command",
+        "publish",
+        "Write the public status pages, feeds, CAP alerts and banner data as static files.",
+    ),
     "reopen": CommandEntry(
         "broadcaster.cli.send_commands",
         "reopen",

@@ -21,10 +21,15 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
     """Print INCIDENT's practice x channel grid: delivered, retrying, failed or unknown, and why.
 
     Exit status: 0 when the update shown is fully delivered, 3 while some are still on their
-    way, 4 when some failed.
+    way, 4 when some failed (or the public copy outside failed).
     """
     from broadcaster.cli.running import run_async, stdout_console  # noqa: PLC0415
-    from broadcaster.cli.status_grid import print_attention, print_status_grid, status_as_json  # noqa: PLC0415
+    from broadcaster.cli.status_grid import (  # noqa: PLC0415
+        print_attention,
+        print_public_copy,
+        print_status_grid,
+        status_as_json,
+    )
     from broadcaster.core.incident_refs import IncidentRefError, parse_incident_ref  # noqa: PLC0415
     from broadcaster.delivery.runtime import open_database  # noqa: PLC0415
     from broadcaster.incidents.queries import IncidentQueries  # noqa: PLC0415
@@ -45,7 +50,11 @@ def status(ctx: CliContext, *, incident: str, seq: int | None, as_json: bool) ->
             console = stdout_console()
             print_status_grid(grid, names, console)
             print_attention(grid, console)
-        return exit_code_for(grid.shown_counts())
+            print_public_copy(grid, console, bucket_configured=bool(settings.publish.s3_bucket))
+        code = exit_code_for(grid.shown_counts())
+        if grid.public_copy is not None and not grid.public_copy.ok and code is ExitCode.DELIVERED:
+            return ExitCode.SOME_FAILED  # the copy outside failed, like any other channel
+        return code
 
     sys.exit(run_async(go))
 

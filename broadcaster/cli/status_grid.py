@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -95,6 +96,26 @@ def print_attention(grid: DeliveryGrid, console: Console) -> None:
         console.print(f"  {practice} {route} {escape(recipient)}: {escape(reason)}", highlight=False)
 
 
+def print_public_copy(grid: DeliveryGrid, console: Console, *, bucket_configured: bool) -> None:
+    """Whether the public copy outside (the S3 bucket) carries this incident's latest update."""
+    copy, latest = grid.public_copy, grid.incident.next_seq - 1
+    if copy is None:
+        if bucket_configured:
+            console.print("Public copy: [yellow]pending[/] (published by `broadcaster serve`)")
+        return
+    at = time.strftime("%H:%M:%S", time.localtime(copy.at))
+    where = escape(copy.target)
+    if copy.ok:
+        behind = "" if copy.update_seq == latest else f"; update {latest} is [yellow]pending[/]"
+        console.print(f"Public copy {where}: [green]published[/] update {copy.update_seq} at {at}{behind}")
+    else:
+        console.print(
+            f"Public copy {where}: [red]failed[/] for update {copy.update_seq} at {at} after "
+            f"{copy.attempts} attempt(s): {escape(copy.reason or '')}; `broadcaster serve` tries again",
+            highlight=False,
+        )
+
+
 def status_as_json(grid: DeliveryGrid) -> str:
     record, records = grid.incident.summary, grid.deliveries
     out: dict[str, Any] = {
@@ -115,4 +136,13 @@ def status_as_json(grid: DeliveryGrid) -> str:
             for r in records
         ],
     }
+    if (copy := grid.public_copy) is not None:
+        out["public_copy"] = {
+            "state": "published" if copy.ok else "failed",
+            "update": copy.update_seq,
+            "target": copy.target,
+            "at": copy.at,
+            "attempts": copy.attempts,
+            "reason": copy.reason,
+        }
     return json.dumps(out, indent=2)

@@ -119,6 +119,32 @@ class WebSettings(BaseModel):
     session_hours: PositiveFloat = 12.0  # a session ends this long after sign-in
 
 
+class PublishSettings(BaseModel):
+    """The public copy: status pages, feeds, CAP alerts and banner data (broadcaster/public/).
+
+    With `s3_bucket` set, `serve` republishes them to that S3-compatible bucket on every update,
+    so they stay readable when the network the service runs in is down.
+    """
+
+    # Where the public copy is read, e.g. https://status.example.nhs.uk: links in feeds and the
+    # banner. Empty: links are relative to the site's root, as `serve` answers them.
+    base_url: str = ""
+    area_name: str = "Local GP practices"  # the heading of /status and the area feed
+    cap_sender: Annotated[str, Field(pattern=r"^[^\s,<&]+$")] = "practice-broadcaster.invalid"
+    history_limit: PositiveInt = 20  # resolved incidents listed on each page
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # any S3-compatible service; empty: AWS
+    s3_region: str = "eu-west-2"
+    s3_prefix: str = ""  # key prefix inside the bucket, e.g. "gp/"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    poll_seconds: PositiveFloat = 2.0  # how often `serve` looks for updates sent by other processes
+    max_attempts: PositiveInt = 5  # tries at one upload before it is recorded as failed
+    retry_initial_seconds: PositiveFloat = 1.0
+    retry_max_seconds: PositiveFloat = 60.0  # also how soon a failed copy is tried again
+    timeout_seconds: PositiveFloat = 20.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BROADCASTER_",
@@ -152,6 +178,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = DispatchSettings()
     sms: SmsPolicy = SmsPolicy()
     web: WebSettings = WebSettings()
+    publish: PublishSettings = PublishSettings()
     secrets: dict[str, SecretStr] = {}
 
     @classmethod
@@ -170,7 +197,8 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret this process knows, so log and error output can be scrubbed of them."""
         values = [s.get_secret_value() for s in self.secrets.values()]
-        for maybe in (self.notify.api_key, self.smtp.password, self.api_token, self.web.secret_key):
+        publish = (self.publish.s3_access_key_id, self.publish.s3_secret_access_key)
+        for maybe in (self.notify.api_key, self.smtp.password, self.api_token, self.web.secret_key, *publish):
             if maybe is not None:
                 values.append(maybe.get_secret_value())
         return [v for v in values if v]

@@ -100,6 +100,8 @@ class Defaults(_Strict):
 class Practice(_Strict):
     ods: Annotated[str, Field(pattern=r"^[A-Z][0-9]{5}$")]
     name: Annotated[str, Field(min_length=1, max_length=120)]
+    # Public: the area of the practice's CAP alerts and its status page ("LS1 4AB").
+    postcode: Annotated[str, Field(pattern=r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$")] | None = None
     groups: list[Annotated[str, Field(min_length=1)]] = []
     placeholders: dict[str, str] = {}
     facebook: FacebookEndpoint | None = None
@@ -111,6 +113,11 @@ class Practice(_Strict):
     @classmethod
     def _upper_ods(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("postcode", mode="before")
+    @classmethod
+    def _upper_postcode(cls, value: object) -> object:
+        return " ".join(value.upper().split()) if isinstance(value, str) else value
 
     @field_validator("name")
     @classmethod

@@ -21,6 +21,7 @@ from broadcaster.core.models import FINAL_STATES, ChannelKind, DeliveryState, In
 from broadcaster.delivery.outcome_stream import OutcomeStream
 from broadcaster.directory.audience import Audience
 from broadcaster.store import queries
+from broadcaster.store.audit_log import latest_audit_event
 from broadcaster.store.records import DeliveryRecord, IncidentRecord, UpdateRecord
 
 ProgressCallback = Callable[[Counter[DeliveryState]], None]
@@ -84,6 +85,30 @@ class IncidentView:
     def next_seq(self) -> int:
         return len(self.updates)
 
+    def existing_seq(self, seq: int | None) -> int:
+        """`seq`, or the latest update's when None; UnknownIncident if there is no such update."""
+        last = self.next_seq - 1
+        shown = last if seq is None else seq
+        if not 0 <= shown <= last:
+            raise UnknownIncident(f"{self.ref} has updates 0 to {last}; there is no update {seq}")
+        return shown
+
+
+# What the public copy's republisher records against each incident it carried (public/republisher).
+PUBLIC_COPY_ACTIONS = ("public_copy_published", "public_copy_failed")
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCopyState:
+    """The latest attempt at putting an incident's public copy outside (the S3 bucket)."""
+
+    ok: bool
+    update_seq: int
+    target: str
+    at: float
+    attempts: int
+    reason: str | None  # why it failed, when it did
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryGrid:
@@ -94,6 +119,7 @@ class DeliveryGrid:
     deliveries: list[DeliveryRecord]  # by practice, channel, recipient, update
     # (practice, route, recipient, reason): endpoints of these practices a person must fix
     attention: list[tuple[str, str, str, str]]
+    public_copy: PublicCopyState | None = None
 
     def shown_counts(self) -> Counter[DeliveryState]:
         return Counter(d.state for d in self.deliveries if d.update_seq == self.shown_seq)
@@ -106,6 +132,12 @@ class IncidentQueries:
     async def recent(self, *, limit: int = 50) -> list[IncidentSummary]:
         """Newest first."""
         return [IncidentSummary.of(r) for r in await queries.list_incidents(self._engine, limit=limit)]
+
+    async def open_and_recent(self, *, resolved_limit: int) -> list[IncidentView]:
+        """Every open incident and the most recently resolved ones, newest first, with their
+        updates: what the public pages start from (broadcaster.public.published filters it)."""
+        records = await queries.list_open_and_recent(self._engine, resolved_limit=resolved_limit)
+        return [await self.incident(r.id) for r in records]
 
     async def incident(self, incident_id: int, *, practices: frozenset[str] | None = None) -> IncidentView:
         """Raises UnknownIncident when there is none. `practices`: count only their deliveries
@@ -126,10 +158,7 @@ class IncidentQueries:
         """Update `seq`'s deliveries (default: the latest), or every update's with `every_update`;
         only the rows of `practices` when given (a practice user sees no one else's recipients)."""
         incident = await self.incident(incident_id, practices=practices)
-        last = incident.next_seq - 1
-        shown = last if seq is None else seq
-        if not 0 <= shown <= last:
-            raise UnknownIncident(f"{incident.ref} has updates 0 to {last}; there is no update {seq}")
+        shown = incident.existing_seq(seq)
         records = await queries.deliveries_of(
             self._engine, incident_id, seq=None if every_update else shown, practices=practices
         )
@@ -137,7 +166,22 @@ class IncidentQueries:
         attention = [
             a for a in await queries.endpoints_needing_attention(self._engine) if a[0] in shown_practices
         ]
-        return DeliveryGrid(incident, shown, records, attention)
+        return DeliveryGrid(incident, shown, records, attention, await self.public_copy(incident_id))
+
+    async def public_copy(self, incident_id: int) -> PublicCopyState | None:
+        """The latest public-copy attempt recorded for this incident, or None if none was."""
+        event = await latest_audit_event(self._engine, incident_id, actions=PUBLIC_COPY_ACTIONS)
+        if event is None:
+            return None
+        detail = event.detail
+        return PublicCopyState(
+            ok=event.action == PUBLIC_COPY_ACTIONS[0],
+            update_seq=int(detail.get("update", 0)),
+            target=str(detail.get("target", "")),
+            at=event.at,
+            attempts=int(detail.get("attempts", 1)),
+            reason=detail.get("reason"),
+        )
 
     async def progress(self, update_id: int) -> Counter[DeliveryState]:
         """How many of an update's deliveries are in each state now."""

@@ -155,3 +155,25 @@ async def endpoints_needing_attention(engine: AsyncEngine) -> list[tuple[str, st
     async with engine.connect() as conn:
         rows = await conn.execute(select(endpoint_attention).order_by(endpoint_attention.c.practice))
         return [(r.practice, r.route, r.recipient, r.reason) for r in rows]
+
+
+async def latest_update_id(engine: AsyncEngine) -> int:
+    """The id of the newest update of any incident (0 when there is none): it changes whenever
+    anything patients could see changes, since every status change is an update."""
+    async with engine.connect() as conn:
+        found = (await conn.execute(select(updates.c.id).order_by(updates.c.id.desc()).limit(1))).scalar()
+    return int(found or 0)
+
+
+async def list_open_and_recent(engine: AsyncEngine, *, resolved_limit: int) -> list[IncidentRecord]:
+    """Every incident not resolved, and the `resolved_limit` most recently resolved; newest first."""
+    async with engine.connect() as conn:
+        still_open = await conn.execute(select(incidents).where(incidents.c.resolved_at.is_(None)))
+        resolved = await conn.execute(
+            select(incidents)
+            .where(incidents.c.resolved_at.is_not(None))
+            .order_by(incidents.c.resolved_at.desc())
+            .limit(resolved_limit)
+        )
+        found = [_incident(r) for r in [*still_open, *resolved]]
+    return sorted(found, key=lambda r: r.id, reverse=True)

@@ -23,11 +23,15 @@ from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
+from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
+from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
 from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.errors import error_replies
+from broadcaster.web.openapi import PUBLIC_PATHS as OPENAPI_PUBLIC_PATHS
+from broadcaster.web.openapi import serve_document
 from broadcaster.web.sessions import csrf_guard, sessions_middleware
 from broadcaster.web.sign_in_pages import ACCOUNTS, THROTTLE, add_sign_in_routes
 
@@ -36,8 +40,10 @@ SERVICE = web.AppKey("service", IncidentService)
 SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 DIRECTORY = web.AppKey("directory", Directory)
-# Paths that answer without a credential: the probes, and the sign-in pages. Nothing else does.
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/login/code", "/logout"})
+# Answered without a credential: the probes and the API's description, the public status pages,
+# feeds, CAP and banner, and the sign-in pages.
+SIGN_IN_PATHS = frozenset({"/login", "/login/code", "/logout"})
+PUBLIC_PATHS = OPENAPI_PUBLIC_PATHS | PUBLIC_ROUTES | SIGN_IN_PATHS
 # What each route is, for the gate's role check (accounts.permissions). A route missing here is
 # refused to every role, so add each new route with the action it performs.
 ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
@@ -92,6 +98,7 @@ def make_app(
     app[SERVICE] = IncidentService(engine=engine, directory=directory, settings=settings)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.json", serve_document)
     app.router.add_get("/api/incidents", incidents_index)
     app.router.add_post("/api/incidents", open_incident)
     app.router.add_get("/api/incidents/{ref}", incident_detail)
@@ -101,6 +108,7 @@ def make_app(
     app.router.add_get("/api/audit", audit_json)
     app.router.add_get("/api/audit.csv", audit_csv)
     add_sign_in_routes(app)
+    add_public_routes(app, LiveSite(engine=engine, directory=directory, settings=settings.publish))
     return app
 
 
@@ -267,6 +275,7 @@ async def open_incident(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return web.json_response({"ref": stored.incident_ref, "deliveries": stored.deliveries}, status=201)
 
 
@@ -287,6 +296,7 @@ async def post_update(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return _posted(stored)
 
 
@@ -308,6 +318,7 @@ async def reopen_incident(request: web.Request) -> web.Response:
         actor=actor,
     )
     request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
     return _posted(stored)
 
 

@@ -1,0 +1,379 @@
+"""The HTTP API described as an OpenAPI 3.1 document, served at `/openapi.json`.
+
+Request bodies come from the same pydantic models that parse them (web/bodies.py), so the
+document cannot drift from what is accepted; a test checks that every route the app serves is
+described here and nothing else is, and that each described answer is what the app answers.
+The public copy (status pages, feeds, CAP, banner) is files, not an API: public/routes.py lists it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_REF = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "description": "An incident reference such as INC-42 (or just 42).",
+    "schema": {"type": "string", "example": "INC-42"},
+}
+_POSTED = {
+    "type": "object",
+    "required": ["ref", "seq", "deliveries"],
+    "properties": {
+        "ref": {"type": "string", "example": "INC-42"},
+        "seq": {"type": "integer", "description": "The update's number; 0 opens the incident."},
+        "deliveries": {"type": "integer", "description": "Messages queued for delivery."},
+    },
+}
+_OPENED = {
+    "type": "object",
+    "required": ["ref", "deliveries"],
+    "properties": {
+        "ref": {"type": "string", "example": "INC-42"},
+        "deliveries": {"type": "integer", "description": "Messages queued for delivery."},
+    },
+}
+_HEALTH = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"enum": ["ok", "failing"]},
+        "sending": {"enum": ["paused"]},
+        "problems": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_ROLE = "the credential's role may not do this (the message names the role needed)"
+_SCOPE = (
+    "the role may not do this, or a practice account's practices do not cover the incident or "
+    "audience; for a session, also a missing X-CSRF-Token on a write"
+)
+_PAGE = {"type": "string", "description": "an HTML page"}
+_AUDIT_EVENT = {
+    "type": "object",
+    "required": ["id", "at", "actor", "credential", "origin", "action", "incident", "detail"],
+    "properties": {
+        "id": {"type": "integer"},
+        "at": {"type": "string", "description": "ISO 8601, UTC"},
+        "actor": {"type": "string", "description": "user or token name"},
+        "credential": {"enum": ["cli", "session", "api-token", "legacy-token", ""]},
+        "origin": {"type": "string", "description": "cli@host, api 10.0.0.7, web 10.0.0.7"},
+        "action": {"type": "string"},
+        "incident": {"type": ["string", "null"]},
+        "detail": {"type": "object"},
+    },
+}
+_COUNTS = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+    "description": "deliveries by state",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    answers: dict[int, str]  # status -> what it means
+    body: type[BaseModel] | None = None
+    reply: dict[str, Any] = field(default_factory=dict)  # schema of the success reply
+    public: bool = False  # answers without a credential
+    ref: bool = False  # the path holds {ref}
+    media: str = "application/json"  # of the success reply; the sign-in pages answer text/html
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/healthz"): Operation(
+        "Alive, and sending only what it can record",
+        {200: "ok", 503: "the store refuses writes (sending paused) or a dispatcher loop stopped"},
+        reply=_HEALTH,
+        public=True,
+    ),
+    ("GET", "/readyz"): Operation(
+        "Ready for work: the store answers and the dispatcher runs",
+        {200: "ready", 503: "not ready; `problems` says why"},
+        reply=_HEALTH,
+        public=True,
+    ),
+    ("GET", "/openapi.json"): Operation("This document", {200: "the OpenAPI document"}, public=True),
+    ("GET", "/api/incidents"): Operation(
+        "Recent incidents, newest first",
+        {
+            200: "the incidents",
+            401: "no or wrong token",
+            403: _ROLE,
+            429: "too many wrong tokens from this address",
+        },
+        reply={
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["ref", "title", "status", "severity", "audience", "created_at"],
+                "properties": {
+                    "ref": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "string"},
+                    "severity": {"type": "string"},
+                    "audience": {"type": "string"},
+                    "created_at": {"type": "number"},
+                },
+            },
+        },
+    ),
+    ("POST", "/api/incidents"): Operation(
+        "Open an incident and queue its first message for every practice in the audience",
+        {
+            201: "opened; the dispatcher is sending",
+            400: "the body is not valid JSON or does not fit; `details` names each field",
+            401: "no or wrong token",
+            403: _SCOPE,
+            422: "refused: audience, content, confidentiality or a missing setting; nothing was sent",
+            429: "too many wrong tokens from this address",
+        },
+        body=OpenIncidentBody,
+        reply=_OPENED,
+    ),
+    ("GET", "/api/incidents/{ref}"): Operation(
+        "One incident with its updates and their delivery counts",
+        {
+            200: "the incident",
+            401: "no or wrong token",
+            403: _SCOPE,
+            404: "no such incident, or not a reference",
+        },
+        reply={
+            "type": "object",
+            "required": ["ref", "title", "status", "updates"],
+            "properties": {
+                "ref": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "string"},
+                "updates": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["seq", "status", "message", "author", "deliveries"],
+                        "properties": {
+                            "seq": {"type": "integer"},
+                            "status": {"type": "string"},
+                            "message": {"type": "string"},
+                            "author": {"type": "string"},
+                            "deliveries": _COUNTS,
+                        },
+                    },
+                },
+            },
+        },
+        ref=True,
+    ),
+    ("POST", "/api/incidents/{ref}/updates"): Operation(
+        "Post an update into the incident's threads",
+        {
+            201: "posted; the dispatcher is sending",
+            400: "the body is not valid JSON or does not fit",
+            401: "no or wrong token",
+            403: _SCOPE,
+            404: "no such incident",
+            409: "the incident is resolved: reopen it first",
+            422: "refused content; nothing was sent",
+        },
+        body=UpdateBody,
+        reply=_POSTED,
+        ref=True,
+    ),
+    ("POST", "/api/incidents/{ref}/reopen"): Operation(
+        "Reopen a resolved incident: a Reopened message on the same threads, texts included",
+        {
+            201: "reopened; the dispatcher is sending",
+            400: "the body is not valid JSON or does not fit",
+            401: "no or wrong token",
+            403: _SCOPE,
+            404: "no such incident",
+            409: "the incident is not resolved",
+            422: "refused content; nothing was sent",
+        },
+        body=ReopenBody,
+        reply=_POSTED,
+        ref=True,
+    ),
+    ("GET", "/api/incidents/{ref}/deliveries"): Operation(
+        "The delivery grid of an update (?update=N, default the latest, or ?update=all): one row "
+        "per practice, channel and recipient; a practice account gets only its practices' rows",
+        {200: "the grid", 401: "no or wrong token", 403: _SCOPE, 404: "no such incident or update"},
+        reply={
+            "type": "object",
+            "required": ["ref", "update", "deliveries", "attention"],
+            "properties": {
+                "ref": {"type": "string"},
+                "update": {"type": ["integer", "string"]},
+                "deliveries": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["update", "practice", "channel", "recipient", "state", "attempts"],
+                        "properties": {
+                            "update": {"type": "integer"},
+                            "practice": {"type": "string"},
+                            "channel": {"type": "string"},
+                            "recipient": {"type": "string"},
+                            "state": {"type": "string"},
+                            "attempts": {"type": "integer"},
+                            "reason": {"type": ["string", "null"]},
+                            "delivered_at": {"type": ["number", "null"]},
+                        },
+                    },
+                },
+                "attention": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        ref=True,
+    ),
+    ("GET", "/api/audit"): Operation(
+        "The audit trail, newest first (admin); ?limit=N (default 100) and ?before=ID to page back",
+        {200: "the events", 400: "a bad limit or before", 401: "no or wrong token", 403: _ROLE},
+        reply={
+            "type": "object",
+            "required": ["events"],
+            "properties": {"events": {"type": "array", "items": _AUDIT_EVENT}},
+        },
+    ),
+    ("GET", "/api/audit.csv"): Operation(
+        "The audit trail as a CSV download (admin); the export is itself audited",
+        {200: "the CSV", 400: "a bad limit or before", 401: "no or wrong token", 403: _ROLE},
+        media="text/csv",
+    ),
+    ("GET", "/login"): Operation(
+        "Sign-in page: name and password", {200: "the form"}, public=True, media="text/html"
+    ),
+    ("POST", "/login"): Operation(
+        "Check the name and password (form fields name, password, csrf_token)",
+        {
+            303: "right: on to /login/code",
+            401: "wrong name or password (the form again)",
+            403: "the CSRF token is missing or wrong",
+            429: "too many failed sign-ins for this name or address; Retry-After",
+        },
+        public=True,
+        media="text/html",
+    ),
+    ("GET", "/login/code"): Operation(
+        "Second-factor page",
+        {200: "the form", 303: "no password step pending: to /login"},
+        public=True,
+        media="text/html",
+    ),
+    ("POST", "/login/code"): Operation(
+        "Check the TOTP or recovery code (form fields code, csrf_token)",
+        {
+            303: "right: signed in, on to /account",
+            401: "wrong or used code (the form again)",
+            403: "the CSRF token is missing or wrong",
+            429: "too many failed sign-ins; Retry-After",
+        },
+        public=True,
+        media="text/html",
+    ),
+    ("GET", "/account"): Operation(
+        "Who is signed in, with the sign-out button",
+        {200: "the page", 303: "not signed in: to /login"},
+        media="text/html",
+    ),
+    ("POST", "/logout"): Operation(
+        "End the session (form field csrf_token)",
+        {303: "signed out: to /login", 403: "the CSRF token is missing or wrong"},
+        public=True,
+        media="text/html",
+    ),
+}
+
+PUBLIC_PATHS = frozenset(path for (_method, path), op in OPERATIONS.items() if op.public)
+
+
+def openapi_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string", "description": "what was wrong and what to do"},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for (method, path), op in OPERATIONS.items():
+        described: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": _operation_id(method, path),
+            "responses": {
+                str(status): _answer(status, meaning, op) for status, meaning in op.answers.items()
+            },
+        }
+        if not op.public:
+            described["security"] = [{"token": []}, {"session": []}]
+        if op.ref:
+            described["parameters"] = [_REF]
+        if op.body is not None:
+            name = op.body.__name__
+            schemas[name] = op.body.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schemas[name].pop("$defs", {}))
+            described["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+            }
+        paths.setdefault(path, {})[method.lower()] = described
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Practice broadcaster",
+            "version": "1",
+            "description": "Open incidents, post updates and read what landed where. "
+            "Every refusal is a JSON body saying what was wrong.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from `broadcaster tokens add`, or BROADCASTER_API_TOKEN",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "broadcaster_session",
+                    "description": "signed in at /login; writes also need the X-CSRF-Token header",
+                },
+            },
+        },
+    }
+
+
+def _operation_id(method: str, path: str) -> str:
+    """("POST", "/api/incidents/{ref}/updates") -> "post_api_incidents_ref_updates"."""
+    words = path.strip("/").replace("{", "").replace("}", "").replace(".", "_").split("/")
+    return "_".join([method.lower(), *words])
+
+
+def _answer(status: int, meaning: str, op: Operation) -> dict[str, Any]:
+    if 300 <= status < 400:
+        return {"description": meaning}  # a redirect: Location says where
+    if op.media == "text/html" and status != 403:  # pages answer pages; a CSRF refusal is JSON
+        return {"description": meaning, "content": {"text/html": {"schema": _PAGE}}}
+    if op.media != "application/json" and status < 400:
+        return {"description": meaning, "content": {op.media: {"schema": {"type": "string"}}}}
+    # Health probes answer 503 in their own shape; every other refusal is an Error.
+    success_shaped = status < 400 or (status == 503 and op.public)
+    schema = (op.reply or {"type": "object"}) if success_shaped else _ERROR
+    return {"description": meaning, "content": {"application/json": {"schema": schema}}}
+
+
+async def serve_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
