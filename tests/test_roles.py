@@ -113,10 +113,10 @@ async def test_a_revoked_token_is_refused_from_the_next_request(
 
 
 async def test_without_a_credential_the_api_answers_401_and_pages_send_to_sign_in(client: TestClient) -> None:
-    """No token and no session: /api is a JSON 401 saying how to authenticate; a page redirects to /login."""
+    """No token and no session: /api is a JSON 401 saying how to authenticate; a browser goes to /login."""
     response = await client.get("/api/incidents")
     assert response.status == 401
     assert "sign in at /login" in (await response.json())["error"]
-    page = await client.get("/account", allow_redirects=False)
+    page = await client.get("/account", headers={"Accept": "text/html"}, allow_redirects=False)
     assert page.status == 303
     assert page.headers["Location"] == "/login"

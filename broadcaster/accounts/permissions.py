@@ -1,6 +1,6 @@
 """Roles, the actions each may take, and the principal every request acts as.
 
-    admin         everything: users, tokens and the audit trail, and all a commissioner may do
+    admin         everything: users, tokens, the audit trail, /metrics, and all a commissioner may do
     commissioner  incidents for all practices or any group: read, open, update, the delivery grid
     practice      the same, but only for the practices (ODS codes) it is bound to
     monitor       only the health-check webhooks (/api/hooks/*); refused everywhere else
@@ -41,6 +41,7 @@ class Action(StrEnum):
     READ_AUDIT = "read the audit trail"
     CALL_HOOKS = "call the health-check webhooks"
     SEE_OWN_ACCOUNT = "see their own account"
+    READ_METRICS = "read the delivery metrics"
 
 
 _INCIDENT_WORK = frozenset(

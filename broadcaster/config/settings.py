@@ -117,6 +117,7 @@ class WebSettings(BaseModel):
     secret_key_file: Path = Path("broadcaster.key")  # created on first use when secret_key is unset
     secure_cookies: bool = False  # set true behind TLS: the session cookie is then sent over HTTPS only
     session_hours: PositiveFloat = 12.0  # a session ends this long after sign-in
+    metrics_open: bool = False  # serve /metrics without a credential (a scraper on a private network)
 
 
 class PublishSettings(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -177,3 +178,24 @@ async def list_open_and_recent(engine: AsyncEngine, *, resolved_limit: int) -> l
         )
         found = [_incident(r) for r in [*still_open, *resolved]]
     return sorted(found, key=lambda r: r.id, reverse=True)
+
+
+async def update_times(engine: AsyncEngine, update_ids: Collection[int]) -> dict[int, float]:
+    """When each of these updates was written (its trigger), by update id."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(updates.c.id, updates.c.created_at).where(updates.c.id.in_(sorted(update_ids)))
+        )
+        return {r.id: r.created_at for r in rows}
+
+
+async def queue_depth(engine: AsyncEngine) -> Counter[DeliveryState]:
+    """Deliveries not yet settled, by state (what is waiting to go, or being checked)."""
+    waiting = [s.value for s in DeliveryState if not s.is_final]
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.state, func.count())
+            .where(deliveries.c.state.in_(waiting))
+            .group_by(deliveries.c.state)
+        )
+        return Counter({DeliveryState(state): count for state, count in rows})

@@ -18,6 +18,7 @@ from broadcaster.core.errors import UnknownIncident
 from broadcaster.core.incident_refs import parse_incident_ref
 from broadcaster.core.models import IncidentStatus
 from broadcaster.delivery.dispatcher import Dispatcher
+from broadcaster.delivery.metrics import DeliveryMetrics
 from broadcaster.delivery.store_health import driver_message
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
@@ -30,6 +31,8 @@ from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.errors import error_replies
+from broadcaster.web.metrics_route import PATH as METRICS_PATH
+from broadcaster.web.metrics_route import add_metrics_route
 from broadcaster.web.openapi import PUBLIC_PATHS as OPENAPI_PUBLIC_PATHS
 from broadcaster.web.openapi import serve_document
 from broadcaster.web.sessions import csrf_guard, sessions_middleware
@@ -56,6 +59,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/api/audit"): Action.READ_AUDIT,
     ("GET", "/api/audit.csv"): Action.READ_AUDIT,
     ("GET", "/account"): Action.SEE_OWN_ACCOUNT,
+    ("GET", "/metrics"): Action.READ_METRICS,
 }
 
 
@@ -78,7 +82,8 @@ def make_app(
         legacy_token=settings.api_token,
         accounts=accounts,
         limiter=failed_tokens or FailedTokenLimiter(),
-        public_paths=PUBLIC_PATHS,
+        # /metrics without a credential only when the operator says so (see web/metrics_route.py).
+        public_paths=PUBLIC_PATHS | ({METRICS_PATH} if settings.web.metrics_open else set()),
         route_actions=ROUTE_ACTIONS,
     )
     app = web.Application(
@@ -108,6 +113,7 @@ def make_app(
     app.router.add_get("/api/audit", audit_json)
     app.router.add_get("/api/audit.csv", audit_csv)
     add_sign_in_routes(app)
+    add_metrics_route(app, DeliveryMetrics(engine), dispatcher.writer.outcomes)
     add_public_routes(app, LiveSite(engine=engine, directory=directory, settings=settings.publish))
     return app
 

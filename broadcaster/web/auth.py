@@ -109,9 +109,10 @@ def credential_gate(
     route_actions: Mapping[tuple[str, str], Action],
 ) -> Middleware:
     """Middleware: every route not in `public_paths` needs a principal (a bearer token, or a
-    signed-in session) allowed the action `route_actions` names for it. A route missing from
-    `route_actions` is refused to everyone, so a route added later is closed until someone says
-    who may use it. Pages (paths outside /api) send a visitor without a session to /login."""
+        signed-in session) allowed the action `route_actions` names for it. A route missing from
+        `route_actions` is refused to everyone, so a route added later is closed until someone says
+        who may use it. A browser asking for a page (outside /api, Accept: text/html) without a session
+    is sent to /login; anything else gets the 401."""
     # An empty token would match a missing one: an empty BROADCASTER_API_TOKEN is no token.
     legacy = (
         _digest(legacy_token.get_secret_value()) if legacy_token and legacy_token.get_secret_value() else None
@@ -131,8 +132,8 @@ def credential_gate(
             else await session_principal(request, accounts)
         )
         if principal is None:
-            if not request.path.startswith("/api/"):
-                raise web.HTTPSeeOther(location="/login")
+            if not request.path.startswith("/api/") and "text/html" in request.headers.get("Accept", ""):
+                raise web.HTTPSeeOther(location="/login")  # a browser asking for a page
             raise _unauthorized("this request needs a credential")
         method = "GET" if request.method == "HEAD" else request.method
         action = route_actions.get((method, resource.canonical if resource is not None else ""))

@@ -248,6 +248,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         {200: "the CSV", 400: "a bad limit or before", 401: "no or wrong token", 403: _ROLE},
         media="text/csv",
     ),
+    ("GET", "/metrics"): Operation(
+        "Delivery metrics in Prometheus's text format (admin, or anyone with "
+        "BROADCASTER_WEB__METRICS_OPEN=true)",
+        {200: "the metrics", 401: "no or wrong token", 403: _ROLE},
+        media="text/plain",
+    ),
     ("GET", "/login"): Operation(
         "Sign-in page: name and password", {200: "the form"}, public=True, media="text/html"
     ),
