@@ -53,17 +53,18 @@ async def test_reads_need_the_token(client: TestClient, path: str) -> None:
     assert (await client.get(path, headers=AUTH)).status == 200
 
 
-async def test_without_a_token_set_the_api_is_closed_but_health_checks_answer(
+async def test_without_a_token_set_no_bearer_is_accepted_but_health_checks_answer(
     engine: AsyncEngine, example_directory: Directory, tmp_path: Path
 ) -> None:
-    """With BROADCASTER_API_TOKEN unset nothing under /api answers; /healthz and /readyz still do."""
+    """With BROADCASTER_API_TOKEN unset and no token added, /api requests are 401; the probes answer."""
     async with api_client(engine, example_directory, tmp_path, token=None) as client:
         for response in (
             await client.get("/api/incidents", headers=AUTH),
             await client.post("/api/incidents", json=OPEN, headers=AUTH),
+            await client.get("/api/incidents", headers={"Authorization": "Bearer "}),
         ):
-            assert response.status == 403
-            assert "set BROADCASTER_API_TOKEN" in (await response.json())["error"]
+            assert response.status == 401
+            assert "broadcaster tokens add" in (await response.json())["error"]
         assert (await client.get("/healthz")).status == 200
         assert (await client.get("/readyz")).status == 200
 

@@ -74,7 +74,10 @@ def test_root_help_lists_each_command_as_its_own_help_says() -> None:
         assert (command.help or "").split("\n\n")[0] == entry.summary, name
 
 
-@pytest.mark.parametrize("args", [["--help"], ["send", "--help"], ["status", "--help"], ["serve", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["send", "--help"], ["status", "--help"], ["serve", "--help"], ["users", "add", "--help"]],
+)
 def test_help_loads_nothing_heavy(args: list[str]) -> None:
     """Start-up is part of the job: `--help` must not load SQLAlchemy, aiohttp or apprise."""
     import subprocess  # noqa: PLC0415

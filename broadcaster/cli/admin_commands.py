@@ -39,6 +39,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     import structlog  # noqa: PLC0415
     from aiohttp import web  # noqa: PLC0415
 
+    from broadcaster.accounts.server_keys import load_server_keys  # noqa: PLC0415
     from broadcaster.cli.running import run_async  # noqa: PLC0415
     from broadcaster.config.log_setup import configure_logging  # noqa: PLC0415
     from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
@@ -55,6 +56,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     directory = ctx.directory
     routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
     check_endpoints_ready(settings, [e for p in directory.practices for e in directory.endpoints(p)])
+    keys = load_server_keys(settings)  # read (or created) before the event loop: file I/O
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -66,7 +68,9 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             running_dispatcher(engine, settings, routes) as dispatcher,
         ):
             runner = web.AppRunner(
-                make_app(engine=engine, settings=settings, directory=directory, dispatcher=dispatcher)
+                make_app(
+                    engine=engine, settings=settings, directory=directory, dispatcher=dispatcher, keys=keys
+                )
             )
             await runner.setup()
             site = web.TCPSite(runner, host or settings.host, port or settings.port)

@@ -66,6 +66,16 @@ COMMANDS: dict[str, CommandEntry] = {
         "status",
         "Print INCIDENT's practice x channel grid: delivered, retrying, failed or unknown, and why.",
     ),
+    "tokens": CommandEntry(
+        "broadcaster.cli.account_commands",
+        "tokens",
+        "Manage API tokens for automation: add (shown once), list, revoke.",
+    ),
+    "users": CommandEntry(
+        "broadcaster.cli.account_commands",
+        "users",
+        "Manage who may sign in: add, list, disable, reset-password, reset-totp.",
+    ),
     "update": CommandEntry(
         "broadcaster.cli.send_commands",
         "update",

@@ -71,6 +71,16 @@ class SmsPolicy(BaseModel):
     price_per_segment_pence: Annotated[float, Field(ge=0)] = 2.27
 
 
+class WebSettings(BaseModel):
+    """Sign-in and sessions (see broadcaster.accounts.server_keys for the key)."""
+
+    secret_key: SecretStr | None = None  # seals session cookies and stored TOTP secrets
+    secret_key_file: Path = Path("broadcaster.key")  # created on first use when secret_key is unset
+    secure_cookies: bool = False  # set true behind TLS: the session cookie is then sent over HTTPS only
+    session_hours: PositiveFloat = 12.0  # a session ends this long after sign-in
+    metrics_open: bool = False  # serve /metrics without a credential (a scraper on a private network)
+
+
 class PublishSettings(BaseModel):
     """The public copy: status pages, feeds, CAP alerts and banner data (broadcaster/public/).
 
@@ -127,6 +137,7 @@ class CoreSettings(BaseSettings):
     retry: RetrySettings = RetrySettings()
     dispatch: DispatchSettings = DispatchSettings()
     sms: SmsPolicy = SmsPolicy()
+    web: WebSettings = WebSettings()
     publish: PublishSettings = PublishSettings()
     secrets: dict[str, SecretStr] = {}
 

@@ -139,22 +139,33 @@ class IncidentQueries:
         records = await queries.list_open_and_recent(self._engine, resolved_limit=resolved_limit)
         return [await self.incident(r.id) for r in records]
 
-    async def incident(self, incident_id: int) -> IncidentView:
-        """Raises UnknownIncident when there is none."""
+    async def incident(self, incident_id: int, *, practices: frozenset[str] | None = None) -> IncidentView:
+        """Raises UnknownIncident when there is none. `practices`: count only their deliveries
+        (a practice user's view); None: every practice's."""
         found = await queries.get_incident(self._engine, incident_id)
-        counts = await queries.delivery_counts(self._engine, incident_id)
+        counts = await queries.delivery_counts(self._engine, incident_id, practices=practices)
         updates = tuple(UpdateView(u, counts.get(u.seq, Counter())) for u in found.updates)
         return IncidentView(IncidentSummary.of(found.record), updates)
 
     async def grid(
-        self, incident_id: int, *, seq: int | None = None, every_update: bool = False
+        self,
+        incident_id: int,
+        *,
+        seq: int | None = None,
+        every_update: bool = False,
+        practices: frozenset[str] | None = None,
     ) -> DeliveryGrid:
-        """Update `seq`'s deliveries (default: the latest), or every update's with `every_update`."""
-        incident = await self.incident(incident_id)
+        """Update `seq`'s deliveries (default: the latest), or every update's with `every_update`;
+        only the rows of `practices` when given (a practice user sees no one else's recipients)."""
+        incident = await self.incident(incident_id, practices=practices)
         shown = incident.existing_seq(seq)
-        records = await queries.deliveries_of(self._engine, incident_id, seq=None if every_update else shown)
-        practices = {r.practice for r in records}
-        attention = [a for a in await queries.endpoints_needing_attention(self._engine) if a[0] in practices]
+        records = await queries.deliveries_of(
+            self._engine, incident_id, seq=None if every_update else shown, practices=practices
+        )
+        shown_practices = {r.practice for r in records}
+        attention = [
+            a for a in await queries.endpoints_needing_attention(self._engine) if a[0] in shown_practices
+        ]
         return DeliveryGrid(incident, shown, records, attention, await self.public_copy(incident_id))
 
     async def public_copy(self, incident_id: int) -> PublicCopyState | None:

@@ -66,12 +66,15 @@ class UpdateRequest:
     sms: bool | None = None
     fields: dict[str, str] = field(default_factory=dict)  # runbook values given for this update
     reopens: bool = False  # the explicit reopen of a resolved incident (`broadcaster reopen`)
+    # Only these practices' threads (a practice user's update); None: the whole audience.
+    practices: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
     name: str
     origin: str  # "cli@host", "api 10.0.0.7"
+    credential: str = "cli"  # how it proved who it is: "cli", "session", "api-token", "legacy-token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +196,10 @@ class IncidentService:
             sms=request.sms,
             reopens=request.reopens,
         )
-        plan = self._plan(record.audience.select(self._directory), heading, request.content, channels)
+        practices = record.audience.select(self._directory)
+        if request.practices is not None:
+            practices = [p for p in practices if p.ods in request.practices]
+        plan = self._plan(practices, heading, request.content, channels)
         _refuse_if_nobody(plan, f"update {seq} of {record.ref}", channels, record.channels)
         return plan
 
@@ -345,4 +351,4 @@ def _audit_entry(
             "confidentiality_override": content.confidentiality_override,
             "overridden_findings": [{"kind": f.kind.name, "excerpt": f.excerpt} for f in findings],
         }
-    return AuditEntry(actor.name, actor.origin, action, detail)
+    return AuditEntry(actor.name, actor.origin, action, detail, credential=actor.credential)

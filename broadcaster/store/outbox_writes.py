@@ -253,6 +253,7 @@ async def _audit(
             at=now,
             actor=entry.actor,
             origin=entry.origin,
+            credential=entry.credential,
             action=entry.action,
             incident_id=incident_id,
             detail={**entry.detail, **extra},

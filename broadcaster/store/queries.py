@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -72,9 +73,12 @@ async def list_incidents(engine: AsyncEngine, *, limit: int = 50) -> list[Incide
 
 
 async def deliveries_of(
-    engine: AsyncEngine, incident_id: int, *, seq: int | None = None
+    engine: AsyncEngine, incident_id: int, *, seq: int | None = None, practices: frozenset[str] | None = None
 ) -> list[DeliveryRecord]:
+    """`practices`: only these practices' rows (None: all)."""
     query = select(deliveries).where(deliveries.c.incident_id == incident_id)
+    if practices is not None:
+        query = query.where(deliveries.c.practice.in_(sorted(practices)))
     if seq is not None:
         query = query.where(deliveries.c.seq == seq)
     query = query.order_by(
@@ -101,14 +105,18 @@ async def deliveries_of(
         ]
 
 
-async def delivery_counts(engine: AsyncEngine, incident_id: int) -> dict[int, Counter[DeliveryState]]:
-    """For each update of an incident (by seq), how many of its deliveries are in each state."""
+async def delivery_counts(
+    engine: AsyncEngine, incident_id: int, *, practices: frozenset[str] | None = None
+) -> dict[int, Counter[DeliveryState]]:
+    """For each update of an incident (by seq), how many of its deliveries (to `practices`, or
+    all) are in each state."""
+    query = select(deliveries.c.seq, deliveries.c.state, func.count()).where(
+        deliveries.c.incident_id == incident_id
+    )
+    if practices is not None:
+        query = query.where(deliveries.c.practice.in_(sorted(practices)))
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(deliveries.c.seq, deliveries.c.state, func.count())
-            .where(deliveries.c.incident_id == incident_id)
-            .group_by(deliveries.c.seq, deliveries.c.state)
-        )
+        rows = await conn.execute(query.group_by(deliveries.c.seq, deliveries.c.state))
         counts: dict[int, Counter[DeliveryState]] = {}
         for seq, state, count in rows:
             counts.setdefault(seq, Counter())[DeliveryState(state)] = count
@@ -170,3 +178,24 @@ async def list_open_and_recent(engine: AsyncEngine, *, resolved_limit: int) -> l
         )
         found = [_incident(r) for r in [*still_open, *resolved]]
     return sorted(found, key=lambda r: r.id, reverse=True)
+
+
+async def update_times(engine: AsyncEngine, update_ids: Collection[int]) -> dict[int, float]:
+    """When each of these updates was written (its trigger), by update id."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(updates.c.id, updates.c.created_at).where(updates.c.id.in_(sorted(update_ids)))
+        )
+        return {r.id: r.created_at for r in rows}
+
+
+async def queue_depth(engine: AsyncEngine) -> Counter[DeliveryState]:
+    """Deliveries not yet settled, by state (what is waiting to go, or being checked)."""
+    waiting = [s.value for s in DeliveryState if not s.is_final]
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.state, func.count())
+            .where(deliveries.c.state.in_(waiting))
+            .group_by(deliveries.c.state)
+        )
+        return Counter({DeliveryState(state): count for state, count in rows})

@@ -51,6 +51,7 @@ class AuditEntry:
     origin: str
     action: str
     detail: dict[str, Any] = field(default_factory=dict)
+    credential: str = ""  # "cli", "session", "api-token", "legacy-token"
 
 
 @dataclass(frozen=True, slots=True)

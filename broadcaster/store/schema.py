@@ -124,7 +124,51 @@ audit_events = Table(
     Column("at", Float, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("origin", String(200), nullable=False),  # "cli@host", "api 10.0.0.7", ...
+    # How the actor proved who it was: "cli", "session", "api-token", "legacy-token".
+    Column("credential", String(32), nullable=False, server_default=text("''")),
     Column("action", String(64), nullable=False),
     Column("incident_id", Integer),
     Column("detail", JSON, nullable=False),
+)
+
+# People who sign in to the console. Secrets are never stored as given: the password as an
+# argon2id hash, the TOTP secret encrypted with a key that lives outside the database.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("ods_codes", JSON, nullable=False),  # practice role: the practices they act for
+    Column("password_hash", Text, nullable=False),
+    Column("totp_secret_encrypted", Text, nullable=False),
+    Column("totp_last_step", Integer),  # the last accepted code's time step: a code works once
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    # Raised by disable, reset-password and reset-totp: sessions signed in before are refused.
+    Column("session_epoch", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", Float, nullable=False),
+)
+
+# Single-use second-factor fallbacks; SHA-256 of a random 80-bit code.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("code_digest", String(64), nullable=False),
+    Column("used_at", Float),
+)
+Index("ix_recovery_codes_user", recovery_codes.c.user_id)
+
+# Bearer tokens for automation; SHA-256 of a random 256-bit token, looked up by that digest.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("ods_codes", JSON, nullable=False),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
 )

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
+
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broadcaster.accounts.permissions import Action, NotAllowed, Principal
+from broadcaster.accounts.server_keys import ServerKeys
+from broadcaster.accounts.service import AccountService
+from broadcaster.accounts.sign_in_throttle import SignInThrottle
 from broadcaster.config.settings import Settings
 from broadcaster.content.message_content import content_from_text
+from broadcaster.core.errors import UnknownIncident
 from broadcaster.core.incident_refs import parse_incident_ref
 from broadcaster.core.models import IncidentStatus
 from broadcaster.delivery.dispatcher import Dispatcher
+from broadcaster.delivery.metrics import DeliveryMetrics
 from broadcaster.delivery.store_health import driver_message
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
@@ -19,19 +27,40 @@ from broadcaster.incidents.service import Actor, IncidentRequest, IncidentServic
 from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
 from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
-from broadcaster.web.auth import FailedTokenLimiter, actor_of, token_gate
+from broadcaster.web.audit_routes import audit_csv, audit_json
+from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.errors import error_replies
+from broadcaster.web.metrics_route import PATH as METRICS_PATH
+from broadcaster.web.metrics_route import add_metrics_route
 from broadcaster.web.openapi import PUBLIC_PATHS as OPENAPI_PUBLIC_PATHS
 from broadcaster.web.openapi import serve_document
+from broadcaster.web.sessions import csrf_guard, sessions_middleware
+from broadcaster.web.sign_in_pages import ACCOUNTS, THROTTLE, add_sign_in_routes
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SERVICE = web.AppKey("service", IncidentService)
 SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-# Answered without the token: the probes and the API's description, and the public status pages,
-# feeds, CAP and banner.
-PUBLIC_PATHS = OPENAPI_PUBLIC_PATHS | PUBLIC_ROUTES
+DIRECTORY = web.AppKey("directory", Directory)
+# Answered without a credential: the probes and the API's description, the public status pages,
+# feeds, CAP and banner, and the sign-in pages.
+SIGN_IN_PATHS = frozenset({"/login", "/login/code", "/logout"})
+PUBLIC_PATHS = OPENAPI_PUBLIC_PATHS | PUBLIC_ROUTES | SIGN_IN_PATHS
+# What each route is, for the gate's role check (accounts.permissions). A route missing here is
+# refused to every role, so add each new route with the action it performs.
+ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
+    ("GET", "/api/incidents"): Action.READ_INCIDENTS,
+    ("POST", "/api/incidents"): Action.OPEN_INCIDENT,
+    ("GET", "/api/incidents/{ref}"): Action.READ_INCIDENTS,
+    ("GET", "/api/incidents/{ref}/deliveries"): Action.READ_DELIVERIES,
+    ("POST", "/api/incidents/{ref}/updates"): Action.POST_UPDATE,
+    ("POST", "/api/incidents/{ref}/reopen"): Action.POST_UPDATE,
+    ("GET", "/api/audit"): Action.READ_AUDIT,
+    ("GET", "/api/audit.csv"): Action.READ_AUDIT,
+    ("GET", "/account"): Action.SEE_OWN_ACCOUNT,
+    ("GET", "/metrics"): Action.READ_METRICS,
+}
 
 
 def make_app(
@@ -41,14 +70,36 @@ def make_app(
     directory: Directory,
     dispatcher: Dispatcher,
     failed_tokens: FailedTokenLimiter | None = None,
+    keys: ServerKeys | None = None,
+    sign_in_throttle: SignInThrottle | None = None,
 ) -> web.Application:
-    gate = token_gate(
-        token=settings.api_token, limiter=failed_tokens or FailedTokenLimiter(), public_paths=PUBLIC_PATHS
+    """`keys`: the server key (accounts.server_keys.load_server_keys; `serve` passes it). Without
+    one, a key made up for this app only: sessions end with it, and TOTP secrets sealed by the
+    CLI cannot be read, so only tests and previews leave it out."""
+    keys = keys or ServerKeys.from_secret(secrets.token_urlsafe(32))
+    accounts = AccountService(engine=engine, keys=keys)
+    gate = credential_gate(
+        legacy_token=settings.api_token,
+        accounts=accounts,
+        limiter=failed_tokens or FailedTokenLimiter(),
+        # /metrics without a credential only when the operator says so (see web/metrics_route.py).
+        public_paths=PUBLIC_PATHS | ({METRICS_PATH} if settings.web.metrics_open else set()),
+        route_actions=ROUTE_ACTIONS,
     )
-    app = web.Application(middlewares=[error_replies(directory_path=directory.path), gate])
+    app = web.Application(
+        middlewares=[
+            error_replies(directory_path=directory.path),
+            sessions_middleware(keys, settings.web),
+            gate,
+            csrf_guard(),
+        ]
+    )
     app[ENGINE] = engine
     app[SETTINGS] = settings
     app[DISPATCHER] = dispatcher
+    app[DIRECTORY] = directory
+    app[ACCOUNTS] = accounts
+    app[THROTTLE] = sign_in_throttle or SignInThrottle()
     app[SERVICE] = IncidentService(engine=engine, directory=directory, settings=settings)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -56,19 +107,43 @@ def make_app(
     app.router.add_get("/api/incidents", incidents_index)
     app.router.add_post("/api/incidents", open_incident)
     app.router.add_get("/api/incidents/{ref}", incident_detail)
+    app.router.add_get("/api/incidents/{ref}/deliveries", incident_deliveries)
     app.router.add_post("/api/incidents/{ref}/updates", post_update)
     app.router.add_post("/api/incidents/{ref}/reopen", reopen_incident)
+    app.router.add_get("/api/audit", audit_json)
+    app.router.add_get("/api/audit.csv", audit_csv)
+    add_sign_in_routes(app)
+    add_metrics_route(app, DeliveryMetrics(engine), dispatcher.writer.outcomes)
     add_public_routes(app, LiveSite(engine=engine, directory=directory, settings=settings.publish))
     return app
 
 
 def _require_token(request: web.Request) -> Actor:
-    """The credential the token gate checked (every route but the health checks needs one)."""
+    """The credential the gate checked (every route but the public ones needs one)."""
     return actor_of(request)
 
 
 def _incident_id(request: web.Request) -> int:
     return parse_incident_ref(request.match_info["ref"])  # IncidentRefError: a 404 saying what refs look like
+
+
+def _reach(request: web.Request, audience: Audience) -> set[str]:
+    """The practices (ODS codes) an incident's audience reaches."""
+    return {p.ods for p in audience.select(request.app[DIRECTORY])}
+
+
+async def _visible_incident(request: web.Request, principal: Principal) -> int:
+    """The incident the path names, if this principal may see it (a practice user: only
+    incidents that reach one of its practices); NotAllowed otherwise."""
+    incident_id = _incident_id(request)
+    if principal.scope is not None:
+        found = await IncidentQueries(request.app[ENGINE]).incident(incident_id)
+        if not principal.sees_any(_reach(request, found.summary.audience)):
+            raise NotAllowed(
+                f"{found.ref} does not reach {', '.join(sorted(principal.scope))}; "
+                f"{principal.name} sees only incidents for those practices"
+            )
+    return incident_id
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -97,8 +172,12 @@ def _health_reply(dispatcher: Dispatcher) -> web.Response:
 
 
 async def incidents_index(request: web.Request) -> web.Response:
-    _require_token(request)
-    found = await IncidentQueries(request.app[ENGINE]).recent()
+    principal = principal_of(request)
+    found = [
+        r
+        for r in await IncidentQueries(request.app[ENGINE]).recent()
+        if principal.scope is None or principal.sees_any(_reach(request, r.audience))
+    ]
     return web.json_response(
         [
             {
@@ -115,8 +194,9 @@ async def incidents_index(request: web.Request) -> web.Response:
 
 
 async def incident_detail(request: web.Request) -> web.Response:
-    _require_token(request)
-    found = await IncidentQueries(request.app[ENGINE]).incident(_incident_id(request))
+    principal = principal_of(request)
+    incident_id = await _visible_incident(request, principal)
+    found = await IncidentQueries(request.app[ENGINE]).incident(incident_id, practices=principal.scope)
     return web.json_response(
         {
             "ref": found.ref,
@@ -136,13 +216,59 @@ async def incident_detail(request: web.Request) -> web.Response:
     )
 
 
+async def incident_deliveries(request: web.Request) -> web.Response:
+    """The delivery grid: one row per practice x channel x recipient (phone numbers and addresses:
+    READ_DELIVERIES), for `?update=N` (default the latest) or `?update=all`; a practice user gets
+    only its practices' rows."""
+    principal = principal_of(request)
+    incident_id = await _visible_incident(request, principal)
+    wanted = request.query.get("update", "")
+    every = wanted == "all"
+    seq = None if every or not wanted else _update_number(wanted)
+    grid = await IncidentQueries(request.app[ENGINE]).grid(
+        incident_id, seq=seq, every_update=every, practices=principal.scope
+    )
+    return web.json_response(
+        {
+            "ref": grid.incident.ref,
+            "update": "all" if every else grid.shown_seq,
+            "deliveries": [
+                {
+                    "update": d.update_seq,
+                    "practice": d.practice,
+                    "channel": d.channel.value,
+                    "recipient": d.recipient,
+                    "state": d.state.value,
+                    "attempts": d.attempts,
+                    "reason": d.last_error,
+                    "delivered_at": d.delivered_at,
+                }
+                for d in grid.deliveries
+            ],
+            "attention": [
+                {"practice": p, "route": route, "recipient": r, "reason": why}
+                for p, route, r, why in grid.attention
+            ],
+        }
+    )
+
+
+def _update_number(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) < 10):
+        raise UnknownIncident(f"update={value!r} is not an update number: use update=0, 1, ... or update=all")
+    return int(value)
+
+
 async def open_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
+    principal = principal_of(request)
     body = parse_body(OpenIncidentBody, await request.read())
     settings = request.app[SETTINGS]
     audience = Audience.parse(
         everyone=body.audience.all, groups=body.audience.groups, ods_codes=body.audience.ods
     )
+    if principal.scope is not None:
+        principal.require_practices(_reach(request, audience), what="open incidents")
     stored = await request.app[SERVICE].open(
         IncidentRequest(
             title=body.title,
@@ -161,14 +287,17 @@ async def open_incident(request: web.Request) -> web.Response:
 
 async def post_update(request: web.Request) -> web.Response:
     actor = _require_token(request)
+    principal = principal_of(request)
+    incident_id = await _visible_incident(request, principal)
     body = parse_body(UpdateBody, await request.read())
     settings = request.app[SETTINGS]
     stored = await request.app[SERVICE].post_update(
-        _incident_id(request),
+        incident_id,
         UpdateRequest(
             status=body.status,
             content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
             sms=body.sms,
+            practices=principal.scope,  # a practice user's update goes to its practices' threads only
         ),
         actor=actor,
     )
@@ -179,15 +308,18 @@ async def post_update(request: web.Request) -> web.Response:
 
 async def reopen_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
+    principal = principal_of(request)
+    incident_id = await _visible_incident(request, principal)
     body = parse_body(ReopenBody, await request.read())
     settings = request.app[SETTINGS]
     stored = await request.app[SERVICE].post_update(
-        _incident_id(request),
+        incident_id,
         UpdateRequest(
             status=IncidentStatus.INVESTIGATING,
             content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
             sms=body.sms,
             reopens=True,
+            practices=principal.scope,
         ),
         actor=actor,
     )

@@ -1,8 +1,11 @@
-"""Who may use the HTTP API: one bearer token for reads and writes, with wrong tokens slowed per client.
+"""Who may use the HTTP API and the pages: the credential gate, and wrong tokens slowed per client.
 
-Every route needs the token except those named public (the health checks), so a route added
-later is protected without anyone remembering to. The audit trail records the credential that
-was checked ("api-token"), never a name the caller chose to send.
+A request carries a bearer token (one from `broadcaster tokens add`, or the legacy
+BROADCASTER_API_TOKEN, which acts as an admin) or a signed-in session cookie. Every route needs
+one except those named public (health checks, the sign-in pages), and every route says which
+action it is (api.ROUTE_ACTIONS), checked against the principal's role here; a practice user's
+narrower scope is checked by the handler, which knows what the request touches. The audit trail
+records the principal the gate accepted and how, never a name the caller chose to send.
 """
 
 from __future__ import annotations
@@ -13,19 +16,25 @@ import ipaddress
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from pydantic import SecretStr
 
+from broadcaster.accounts.permissions import Action, CredentialKind, NotAllowed, Principal, Role
+from broadcaster.accounts.service import AccountService
 from broadcaster.incidents.service import Actor
+from broadcaster.web.sessions import session_principal
 
 log = structlog.get_logger(__name__)
 
-CREDENTIAL = "api-token"  # the actor of every API request in the audit trail, until roles arrive
+# BROADCASTER_API_TOKEN: one shared secret from before there were users; it acts as an admin.
+# Its name in the audit trail is "api-token", as it always was.
+LEGACY_PRINCIPAL = Principal("api-token", Role.ADMIN, frozenset(), CredentialKind.LEGACY_TOKEN)
 ACTOR = web.RequestKey("actor", Actor)
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 
 class FailedTokenLimiter:
@@ -91,12 +100,23 @@ def client_of(request: web.Request) -> str:
     return str(address)
 
 
-def token_gate(
-    *, token: SecretStr | None, limiter: FailedTokenLimiter, public_paths: Collection[str]
+def credential_gate(
+    *,
+    legacy_token: SecretStr | None,
+    accounts: AccountService,
+    limiter: FailedTokenLimiter,
+    public_paths: Collection[str],
+    route_actions: Mapping[tuple[str, str], Action],
 ) -> Middleware:
-    """Middleware: requests to any route not in `public_paths` must carry `Authorization: Bearer <token>`."""
-    # An empty token would match a missing one: it disables the API like no token at all.
-    expected = _digest(token.get_secret_value()) if token and token.get_secret_value() else None
+    """Middleware: every route not in `public_paths` needs a principal (a bearer token, or a
+        signed-in session) allowed the action `route_actions` names for it. A route missing from
+        `route_actions` is refused to everyone, so a route added later is closed until someone says
+        who may use it. A browser asking for a page (outside /api, Accept: text/html) without a session
+    is sent to /login; anything else gets the 401."""
+    # An empty token would match a missing one: an empty BROADCASTER_API_TOKEN is no token.
+    legacy = (
+        _digest(legacy_token.get_secret_value()) if legacy_token and legacy_token.get_secret_value() else None
+    )
 
     @web.middleware
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -104,32 +124,66 @@ def token_gate(
         if request.match_info.http_exception is not None or (
             resource is not None and resource.canonical in public_paths
         ):
-            return await handler(request)  # unknown paths get their 404 or 405, health checks stay open
-        if expected is None:
-            raise web.HTTPForbidden(
-                text="the API is disabled: set BROADCASTER_API_TOKEN to enable it "
-                "(/healthz and /readyz answer without it)"
-            )
-        client = client_of(request)
-        _refuse_if_throttled(limiter, client)
+            return await handler(request)  # unknown paths get their 404 or 405, public ones stay open
         presented = request.headers.get("Authorization")
-        if presented is None:
-            raise _unauthorized("this request needs the API token")
-        given = _bearer_token(presented)
-        if given is None or not hmac.compare_digest(_digest(given), expected):
-            failures = limiter.record_failure(client)
-            log.warning("api_token_refused", client=client, failures=failures, path=request.path)
-            raise _unauthorized("the API token is wrong")
-        request[ACTOR] = Actor(name=CREDENTIAL, origin=f"api {request.remote or 'unknown'}")
+        principal = (
+            await _token_principal(request, presented, legacy, accounts, limiter)
+            if presented is not None
+            else await session_principal(request, accounts)
+        )
+        if principal is None:
+            if not request.path.startswith("/api/") and "text/html" in request.headers.get("Accept", ""):
+                raise web.HTTPSeeOther(location="/login")  # a browser asking for a page
+            raise _unauthorized("this request needs a credential")
+        method = "GET" if request.method == "HEAD" else request.method
+        action = route_actions.get((method, resource.canonical if resource is not None else ""))
+        if action is None:
+            raise NotAllowed(f"{request.method} {request.path} is open to no role")
+        principal.require(action)
+        request[PRINCIPAL] = principal
+        where = "web" if principal.credential is CredentialKind.SESSION else "api"
+        request[ACTOR] = Actor(
+            name=principal.name,
+            origin=f"{where} {request.remote or 'unknown'}",
+            credential=principal.credential,
+        )
         return await handler(request)
 
     return gate
 
 
+async def _token_principal(
+    request: web.Request,
+    presented: str,
+    legacy: bytes | None,
+    accounts: AccountService,
+    limiter: FailedTokenLimiter,
+) -> Principal:
+    client = client_of(request)
+    _refuse_if_throttled(limiter, client)
+    given = _bearer_token(presented)
+    if given is not None:
+        if legacy is not None and hmac.compare_digest(_digest(given), legacy):
+            return LEGACY_PRINCIPAL
+        found = await accounts.token_principal(given)
+        if found is not None:
+            return found
+    failures = limiter.record_failure(client)
+    log.warning("api_token_refused", client=client, failures=failures, path=request.path)
+    raise _unauthorized("the API token is wrong")
+
+
+def principal_of(request: web.Request) -> Principal:
+    """Who the gate let in (every route but the public ones has one)."""
+    if PRINCIPAL not in request:  # a route marked public by mistake must not act anonymously
+        raise _unauthorized("this request needs a credential")
+    return request[PRINCIPAL]
+
+
 def actor_of(request: web.Request) -> Actor:
-    """The credential that `token_gate` accepted for this request, for the audit trail."""
-    if ACTOR not in request:  # a route marked public by mistake must not act anonymously
-        raise _unauthorized("this request needs the API token")
+    """The principal the gate accepted, as the audit trail and the update's author record it."""
+    if ACTOR not in request:
+        raise _unauthorized("this request needs a credential")
     return request[ACTOR]
 
 
@@ -158,6 +212,7 @@ def _digest(value: str) -> bytes:
 
 def _unauthorized(reason: str) -> web.HTTPUnauthorized:
     return web.HTTPUnauthorized(
-        text=f"{reason}: send it as 'Authorization: Bearer <token>' (the value of BROADCASTER_API_TOKEN)",
+        text=f"{reason}: send a token from `broadcaster tokens add` (or BROADCASTER_API_TOKEN) as "
+        "'Authorization: Bearer <token>', or sign in at /login",
         headers={"WWW-Authenticate": 'Bearer realm="broadcaster"'},
     )

@@ -5,6 +5,7 @@
     UnknownIncident    404  no such incident
     LifecycleRefused   409  resolved: reopen it first; or not resolved, so nothing to reopen
     ConflictError      409  others kept updating the incident first; nothing was written
+    NotAllowed         403  the principal's role or practices do not cover this; says what is needed
     BroadcasterError   422  refused content, unknown audience, missing setting
     web.HTTPException  its own 4xx (401, 403, 404, 405, 413, 429), headers kept, body as JSON
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
+from broadcaster.accounts.permissions import NotAllowed
 from broadcaster.config.log_setup import SCRUBBER
 from broadcaster.core.errors import BroadcasterError, ConflictError, LifecycleRefused, UnknownIncident
 from broadcaster.core.incident_refs import IncidentRefError
@@ -27,8 +29,8 @@ from broadcaster.web.bodies import BodyRefused
 
 # An absolute POSIX path: starts at a "/" that does not follow a word character, ":" or "/"
 # (so URLs such as https://graph.facebook.com/v26.0 are left alone).
-# The API's own paths (/api/...), which a message may name as what to call, are not the server's.
-_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/(?!api/)(?:[\w.~@+-]+/)*[\w.~@+-]+")
+# The API's own paths (/api/..., /login), which a message may name as what to call, are not the server's.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/(?!api/|login\b)(?:[\w.~@+-]+/)*[\w.~@+-]+")
 _DROPPED_HEADERS = frozenset({hdrs.CONTENT_TYPE, hdrs.CONTENT_LENGTH})
 
 
@@ -37,13 +39,17 @@ def error_replies(*, directory_path: Path) -> Middleware:
     public = _PublicWording(directory_path)
 
     @web.middleware
-    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def errors(  # noqa: PLR0911  # one return per kind of refusal, as in the table above
+        request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
         try:
             return await handler(request)
         except BodyRefused as exc:
             return web.json_response({"error": public(str(exc)), "details": exc.problems}, status=400)
         except (IncidentRefError, UnknownIncident) as exc:
             return web.json_response({"error": public(str(exc))}, status=404)
+        except NotAllowed as exc:
+            return web.json_response({"error": public(str(exc))}, status=403)
         except (LifecycleRefused, ConflictError) as exc:
             return web.json_response({"error": public(str(exc))}, status=409)
         except BroadcasterError as exc:

@@ -50,6 +50,26 @@ _HEALTH = {
         "problems": {"type": "array", "items": {"type": "string"}},
     },
 }
+_ROLE = "the credential's role may not do this (the message names the role needed)"
+_SCOPE = (
+    "the role may not do this, or a practice account's practices do not cover the incident or "
+    "audience; for a session, also a missing X-CSRF-Token on a write"
+)
+_PAGE = {"type": "string", "description": "an HTML page"}
+_AUDIT_EVENT = {
+    "type": "object",
+    "required": ["id", "at", "actor", "credential", "origin", "action", "incident", "detail"],
+    "properties": {
+        "id": {"type": "integer"},
+        "at": {"type": "string", "description": "ISO 8601, UTC"},
+        "actor": {"type": "string", "description": "user or token name"},
+        "credential": {"enum": ["cli", "session", "api-token", "legacy-token", ""]},
+        "origin": {"type": "string", "description": "cli@host, api 10.0.0.7, web 10.0.0.7"},
+        "action": {"type": "string"},
+        "incident": {"type": ["string", "null"]},
+        "detail": {"type": "object"},
+    },
+}
 _COUNTS = {
     "type": "object",
     "additionalProperties": {"type": "integer"},
@@ -65,6 +85,7 @@ class Operation:
     reply: dict[str, Any] = field(default_factory=dict)  # schema of the success reply
     public: bool = False  # answers without a credential
     ref: bool = False  # the path holds {ref}
+    media: str = "application/json"  # of the success reply; the sign-in pages answer text/html
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -83,7 +104,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/openapi.json"): Operation("This document", {200: "the OpenAPI document"}, public=True),
     ("GET", "/api/incidents"): Operation(
         "Recent incidents, newest first",
-        {200: "the incidents", 401: "no or wrong token", 429: "too many wrong tokens from this address"},
+        {
+            200: "the incidents",
+            401: "no or wrong token",
+            403: _ROLE,
+            429: "too many wrong tokens from this address",
+        },
         reply={
             "type": "array",
             "items": {
@@ -106,6 +132,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             201: "opened; the dispatcher is sending",
             400: "the body is not valid JSON or does not fit; `details` names each field",
             401: "no or wrong token",
+            403: _SCOPE,
             422: "refused: audience, content, confidentiality or a missing setting; nothing was sent",
             429: "too many wrong tokens from this address",
         },
@@ -114,7 +141,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/api/incidents/{ref}"): Operation(
         "One incident with its updates and their delivery counts",
-        {200: "the incident", 401: "no or wrong token", 404: "no such incident, or not a reference"},
+        {
+            200: "the incident",
+            401: "no or wrong token",
+            403: _SCOPE,
+            404: "no such incident, or not a reference",
+        },
         reply={
             "type": "object",
             "required": ["ref", "title", "status", "updates"],
@@ -146,6 +178,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             201: "posted; the dispatcher is sending",
             400: "the body is not valid JSON or does not fit",
             401: "no or wrong token",
+            403: _SCOPE,
             404: "no such incident",
             409: "the incident is resolved: reopen it first",
             422: "refused content; nothing was sent",
@@ -160,6 +193,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             201: "reopened; the dispatcher is sending",
             400: "the body is not valid JSON or does not fit",
             401: "no or wrong token",
+            403: _SCOPE,
             404: "no such incident",
             409: "the incident is not resolved",
             422: "refused content; nothing was sent",
@@ -167,6 +201,100 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         body=ReopenBody,
         reply=_POSTED,
         ref=True,
+    ),
+    ("GET", "/api/incidents/{ref}/deliveries"): Operation(
+        "The delivery grid of an update (?update=N, default the latest, or ?update=all): one row "
+        "per practice, channel and recipient; a practice account gets only its practices' rows",
+        {200: "the grid", 401: "no or wrong token", 403: _SCOPE, 404: "no such incident or update"},
+        reply={
+            "type": "object",
+            "required": ["ref", "update", "deliveries", "attention"],
+            "properties": {
+                "ref": {"type": "string"},
+                "update": {"type": ["integer", "string"]},
+                "deliveries": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["update", "practice", "channel", "recipient", "state", "attempts"],
+                        "properties": {
+                            "update": {"type": "integer"},
+                            "practice": {"type": "string"},
+                            "channel": {"type": "string"},
+                            "recipient": {"type": "string"},
+                            "state": {"type": "string"},
+                            "attempts": {"type": "integer"},
+                            "reason": {"type": ["string", "null"]},
+                            "delivered_at": {"type": ["number", "null"]},
+                        },
+                    },
+                },
+                "attention": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        ref=True,
+    ),
+    ("GET", "/api/audit"): Operation(
+        "The audit trail, newest first (admin); ?limit=N (default 100) and ?before=ID to page back",
+        {200: "the events", 400: "a bad limit or before", 401: "no or wrong token", 403: _ROLE},
+        reply={
+            "type": "object",
+            "required": ["events"],
+            "properties": {"events": {"type": "array", "items": _AUDIT_EVENT}},
+        },
+    ),
+    ("GET", "/api/audit.csv"): Operation(
+        "The audit trail as a CSV download (admin); the export is itself audited",
+        {200: "the CSV", 400: "a bad limit or before", 401: "no or wrong token", 403: _ROLE},
+        media="text/csv",
+    ),
+    ("GET", "/metrics"): Operation(
+        "Delivery metrics in Prometheus's text format (admin, or anyone with "
+        "BROADCASTER_WEB__METRICS_OPEN=true)",
+        {200: "the metrics", 401: "no or wrong token", 403: _ROLE},
+        media="text/plain",
+    ),
+    ("GET", "/login"): Operation(
+        "Sign-in page: name and password", {200: "the form"}, public=True, media="text/html"
+    ),
+    ("POST", "/login"): Operation(
+        "Check the name and password (form fields name, password, csrf_token)",
+        {
+            303: "right: on to /login/code",
+            401: "wrong name or password (the form again)",
+            403: "the CSRF token is missing or wrong",
+            429: "too many failed sign-ins for this name or address; Retry-After",
+        },
+        public=True,
+        media="text/html",
+    ),
+    ("GET", "/login/code"): Operation(
+        "Second-factor page",
+        {200: "the form", 303: "no password step pending: to /login"},
+        public=True,
+        media="text/html",
+    ),
+    ("POST", "/login/code"): Operation(
+        "Check the TOTP or recovery code (form fields code, csrf_token)",
+        {
+            303: "right: signed in, on to /account",
+            401: "wrong or used code (the form again)",
+            403: "the CSRF token is missing or wrong",
+            429: "too many failed sign-ins; Retry-After",
+        },
+        public=True,
+        media="text/html",
+    ),
+    ("GET", "/account"): Operation(
+        "Who is signed in, with the sign-out button",
+        {200: "the page", 303: "not signed in: to /login"},
+        media="text/html",
+    ),
+    ("POST", "/logout"): Operation(
+        "End the session (form field csrf_token)",
+        {303: "signed out: to /login", 403: "the CSRF token is missing or wrong"},
+        public=True,
+        media="text/html",
     ),
 }
 
@@ -194,7 +322,7 @@ def openapi_document() -> dict[str, Any]:
             },
         }
         if not op.public:
-            described["security"] = [{"token": []}]
+            described["security"] = [{"token": []}, {"session": []}]
         if op.ref:
             described["parameters"] = [_REF]
         if op.body is not None:
@@ -218,7 +346,17 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "token": {"type": "http", "scheme": "bearer", "description": "BROADCASTER_API_TOKEN"}
+                "token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from `broadcaster tokens add`, or BROADCASTER_API_TOKEN",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "broadcaster_session",
+                    "description": "signed in at /login; writes also need the X-CSRF-Token header",
+                },
             },
         },
     }
@@ -231,6 +369,12 @@ def _operation_id(method: str, path: str) -> str:
 
 
 def _answer(status: int, meaning: str, op: Operation) -> dict[str, Any]:
+    if 300 <= status < 400:
+        return {"description": meaning}  # a redirect: Location says where
+    if op.media == "text/html" and status != 403:  # pages answer pages; a CSRF refusal is JSON
+        return {"description": meaning, "content": {"text/html": {"schema": _PAGE}}}
+    if op.media != "application/json" and status < 400:
+        return {"description": meaning, "content": {op.media: {"schema": {"type": "string"}}}}
     # Health probes answer 503 in their own shape; every other refusal is an Error.
     success_shaped = status < 400 or (status == 503 and op.public)
     schema = (op.reply or {"type": "object"}) if success_shaped else _ERROR
