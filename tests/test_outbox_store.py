@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broadcaster.config.settings import Settings
 from broadcaster.content.message_content import content_from_text
 from broadcaster.core.errors import ContentRefused
-from broadcaster.core.models import DeliveryState, IncidentStatus, Severity
+from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus, Severity
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
@@ -27,7 +27,7 @@ from broadcaster.store.claims import (
 from broadcaster.store.outbox_writes import UpdateRaced, append_update
 from broadcaster.store.queries import endpoints_needing_attention
 from broadcaster.store.records import AuditEntry, NewUpdate, StoredUpdate
-from broadcaster.store.schema import deliveries
+from broadcaster.store.schema import audit_events, deliveries
 
 ACTOR = Actor("tester", "test")
 NOW = 1_000_000.0
@@ -271,3 +271,36 @@ async def test_an_update_whose_number_was_taken_writes_nothing(
     async with engine.connect() as conn:
         seqs = sorted({r.seq for r in await conn.execute(select(deliveries.c.seq))})
     assert seqs == [0, 1]
+
+
+async def test_a_failed_cell_is_sent_again_on_request_and_audited(
+    engine: AsyncEngine, example_directory: Directory
+) -> None:
+    """Retry sends again only the failed deliveries of that practice x channel; the claim comes
+    back for the dispatcher, and the audit trail says who asked."""
+    svc = service(engine, example_directory)
+    opened = await open_one(svc)
+    [page] = await claim_due(engine, route="facebook/outbox", limit=1, owner="a", lease_seconds=9, now=NOW)
+    failed = RecordedOutcome(
+        delivery_id=page.id, update_id=page.update_id, thread_key=page.thread_key, route=page.route,
+        recipient=page.recipient, state=DeliveryState.FAILED, attempts=1, next_attempt_at=NOW,
+        needs_reconcile=False, last_error="token expired",
+    )  # fmt: skip
+    await record_outcomes(engine, [failed], now=NOW)
+    with pytest.raises(ContentRefused, match="nothing failed for X99001 by sms"):
+        await svc.retry_failed(
+            opened.incident_id, seq=None, practice="X99001", channel=ChannelKind.SMS, actor=ACTOR
+        )
+
+    again = await svc.retry_failed(
+        opened.incident_id, seq=None, practice="X99001", channel=ChannelKind.FACEBOOK, actor=ACTOR
+    )
+
+    assert again == 1
+    [reclaimed] = await claim_due(
+        engine, route="facebook/outbox", limit=5, owner="b", lease_seconds=9, now=NOW
+    )
+    assert (reclaimed.id, reclaimed.attempts) == (page.id, 1)
+    async with engine.connect() as conn:
+        actions = [r.action for r in await conn.execute(select(audit_events.c.action))]
+    assert actions == ["incident_opened", "deliveries_retried"]

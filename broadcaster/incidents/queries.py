@@ -84,6 +84,14 @@ class IncidentView:
     def next_seq(self) -> int:
         return len(self.updates)
 
+    def existing_seq(self, seq: int | None) -> int:
+        """`seq`, or the latest update's when None; UnknownIncident if there is no such update."""
+        last = self.next_seq - 1
+        shown = last if seq is None else seq
+        if not 0 <= shown <= last:
+            raise UnknownIncident(f"{self.ref} has updates 0 to {last}; there is no update {seq}")
+        return shown
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryGrid:
@@ -126,10 +134,7 @@ class IncidentQueries:
         """Update `seq`'s deliveries (default: the latest), or every update's with `every_update`;
         only the rows of `practices` when given (a practice user sees no one else's recipients)."""
         incident = await self.incident(incident_id, practices=practices)
-        last = incident.next_seq - 1
-        shown = last if seq is None else seq
-        if not 0 <= shown <= last:
-            raise UnknownIncident(f"{incident.ref} has updates 0 to {last}; there is no update {seq}")
+        shown = incident.existing_seq(seq)
         records = await queries.deliveries_of(
             self._engine, incident_id, seq=None if every_update else shown, practices=practices
         )

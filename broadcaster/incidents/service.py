@@ -28,7 +28,7 @@ from broadcaster.content.message_content import MessageContent
 from broadcaster.content.preview import SendPreview, build_preview
 from broadcaster.content.render import PlannedDelivery, UpdateHeading, plan_deliveries
 from broadcaster.content.sms_text import normalise_for_sms
-from broadcaster.core.errors import AudienceError, ConflictError
+from broadcaster.core.errors import AudienceError, ConflictError, ContentRefused
 from broadcaster.core.incident_refs import PROVISIONAL_REF
 from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
 from broadcaster.delivery.preflight import check_endpoints_ready
@@ -36,7 +36,8 @@ from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory, Practice
 from broadcaster.incidents.lifecycle import check_update_allowed
 from broadcaster.incidents.queries import IncidentQueries, IncidentView
-from broadcaster.store.outbox_writes import UpdateRaced, append_update, open_incident
+from broadcaster.store.claims import retry_failed
+from broadcaster.store.outbox_writes import UpdateRaced, append_update, open_incident, record_audit
 from broadcaster.store.records import AuditEntry, NewDelivery, NewIncident, NewUpdate, StoredUpdate
 
 PREVIEW_REF = "INC-NEW"
@@ -245,6 +246,41 @@ class IncidentService:
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
         )
+
+    async def retry_failed(
+        self, incident_id: int, *, seq: int | None, practice: str, channel: ChannelKind, actor: Actor
+    ) -> int:
+        """Send again what failed in one cell of the grid (the latest update by default);
+        the dispatcher must then be woken. Returns how many deliveries go out again."""
+        incident = await self.incident(incident_id)
+        shown = incident.existing_seq(seq)
+        now = self._now()
+        count = await retry_failed(
+            self._require_engine(),
+            incident_id=incident_id,
+            seq=shown,
+            practice=practice,
+            channel=channel.value,
+            now=now,
+            deadline_at=now + self._settings.retry.deadline_seconds,
+        )
+        if not count:
+            raise ContentRefused(
+                f"nothing failed for {practice} by {channel.value} in update {shown} of {incident.ref}; "
+                "only failed deliveries are sent again"
+            )
+        await record_audit(
+            self._require_engine(),
+            AuditEntry(
+                actor.name,
+                actor.origin,
+                "deliveries_retried",
+                {"update_seq": shown, "practice": practice, "channel": channel.value, "deliveries": count},
+            ),
+            incident_id=incident_id,
+            now=now,
+        )
+        return count
 
     # --- shared --------------------------------------------------------------------------
 

@@ -403,3 +403,37 @@ async def next_due_at(engine: AsyncEngine, *, route: str) -> float | None:
             select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.route == route, _CLAIMABLE)
         )
     return float(value) if value is not None else None
+
+
+async def retry_failed(
+    engine: AsyncEngine,
+    *,
+    incident_id: int,
+    seq: int,
+    practice: str,
+    channel: str,
+    now: float,
+    deadline_at: float,
+) -> int:
+    """Send again the failed deliveries of one grid cell (an update's practice x channel), once a
+    person has fixed the cause (a new page token, a corrected number). They keep their attempt
+    count; a failed attempt never landed, so no reconcile is needed. Returns how many."""
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.incident_id == incident_id,
+                deliveries.c.seq == seq,
+                deliveries.c.practice == practice,
+                deliveries.c.channel == channel,
+                deliveries.c.state == DeliveryState.FAILED.value,
+            )
+            .values(
+                state=DeliveryState.PENDING.value,
+                next_attempt_at=now,
+                deadline_at=deadline_at,
+                last_error=None,
+                updated_at=now,
+            )
+        )
+    return result.rowcount

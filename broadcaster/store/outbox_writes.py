@@ -244,7 +244,7 @@ def _delivery_rows(
 async def _audit(
     conn: AsyncConnection,
     entry: AuditEntry,
-    incident_id: int,
+    incident_id: int | None,
     now: float,
     extra: dict[str, object],
 ) -> None:
@@ -259,3 +259,11 @@ async def _audit(
             detail={**entry.detail, **extra},
         )
     )
+
+
+async def record_audit(
+    engine: AsyncEngine, entry: AuditEntry, *, incident_id: int | None, now: float
+) -> None:
+    """An action that writes no update (a retry, say) still goes into the audit trail."""
+    async with write_transaction(engine) as conn:
+        await _audit(conn, entry, incident_id, now, {})

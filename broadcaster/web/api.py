@@ -28,6 +28,8 @@ from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.errors import error_replies
+from broadcaster.web.openapi import PUBLIC_PATHS as DOCUMENTED_PUBLIC_PATHS
+from broadcaster.web.openapi import serve_document
 from broadcaster.web.sessions import csrf_guard, sessions_middleware
 from broadcaster.web.sign_in_pages import ACCOUNTS, THROTTLE, add_sign_in_routes
 
@@ -37,7 +39,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 DIRECTORY = web.AppKey("directory", Directory)
 # Paths that answer without a credential: the probes, and the sign-in pages. Nothing else does.
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/login/code", "/logout"})
+PUBLIC_PATHS = DOCUMENTED_PUBLIC_PATHS | {"/login", "/login/code", "/logout"}
 # What each route is, for the gate's role check (accounts.permissions). A route missing here is
 # refused to every role, so add each new route with the action it performs.
 ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
@@ -92,6 +94,7 @@ def make_app(
     app[SERVICE] = IncidentService(engine=engine, directory=directory, settings=settings)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.json", serve_document)
     app.router.add_get("/api/incidents", incidents_index)
     app.router.add_post("/api/incidents", open_incident)
     app.router.add_get("/api/incidents/{ref}", incident_detail)

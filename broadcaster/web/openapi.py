@@ -1,0 +1,291 @@
+"""The HTTP API described as an OpenAPI 3.1 document, served at `/openapi.json`.
+
+Request bodies come from the same pydantic models that parse them (web/bodies.py), so the
+document cannot drift from what is accepted; a test checks that every route the app serves is
+described here and nothing else is, and that each described answer is what the app answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_REF = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "description": "An incident reference such as INC-42 (or just 42).",
+    "schema": {"type": "string", "example": "INC-42"},
+}
+_POSTED = {
+    "type": "object",
+    "required": ["ref", "seq", "deliveries"],
+    "properties": {
+        "ref": {"type": "string", "example": "INC-42"},
+        "seq": {"type": "integer", "description": "The update's number; 0 opens the incident."},
+        "deliveries": {"type": "integer", "description": "Messages queued for delivery."},
+    },
+}
+_OPENED = {
+    "type": "object",
+    "required": ["ref", "deliveries"],
+    "properties": {
+        "ref": {"type": "string", "example": "INC-42"},
+        "deliveries": {"type": "integer", "description": "Messages queued for delivery."},
+    },
+}
+_HEALTH = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"enum": ["ok", "failing"]},
+        "sending": {"enum": ["paused"]},
+        "problems": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_COUNTS = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+    "description": "deliveries by state",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    answers: dict[int, str]  # status -> what it means
+    body: type[BaseModel] | None = None
+    reply: dict[str, Any] = field(default_factory=dict)  # schema of the success reply
+    public: bool = False  # answers without a credential
+    ref: bool = False  # the path holds {ref}
+    page: bool = False  # an HTML page of the console (or a form post that redirects), not JSON
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/healthz"): Operation(
+        "Alive, and sending only what it can record",
+        {200: "ok", 503: "the store refuses writes (sending paused) or a dispatcher loop stopped"},
+        reply=_HEALTH,
+        public=True,
+    ),
+    ("GET", "/readyz"): Operation(
+        "Ready for work: the store answers and the dispatcher runs",
+        {200: "ready", 503: "not ready; `problems` says why"},
+        reply=_HEALTH,
+        public=True,
+    ),
+    ("GET", "/openapi.json"): Operation("This document", {200: "the OpenAPI document"}, public=True),
+    ("GET", "/api/incidents"): Operation(
+        "Recent incidents, newest first",
+        {200: "the incidents", 401: "no or wrong token", 429: "too many wrong tokens from this address"},
+        reply={
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["ref", "title", "status", "severity", "audience", "created_at"],
+                "properties": {
+                    "ref": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "string"},
+                    "severity": {"type": "string"},
+                    "audience": {"type": "string"},
+                    "created_at": {"type": "number"},
+                },
+            },
+        },
+    ),
+    ("POST", "/api/incidents"): Operation(
+        "Open an incident and queue its first message for every practice in the audience",
+        {
+            201: "opened; the dispatcher is sending",
+            400: "the body is not valid JSON or does not fit; `details` names each field",
+            401: "no or wrong token",
+            422: "refused: audience, content, confidentiality or a missing setting; nothing was sent",
+            429: "too many wrong tokens from this address",
+        },
+        body=OpenIncidentBody,
+        reply=_OPENED,
+    ),
+    ("GET", "/api/incidents/{ref}"): Operation(
+        "One incident with its updates and their delivery counts",
+        {200: "the incident", 401: "no or wrong token", 404: "no such incident, or not a reference"},
+        reply={
+            "type": "object",
+            "required": ["ref", "title", "status", "updates"],
+            "properties": {
+                "ref": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "string"},
+                "updates": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["seq", "status", "message", "author", "deliveries"],
+                        "properties": {
+                            "seq": {"type": "integer"},
+                            "status": {"type": "string"},
+                            "message": {"type": "string"},
+                            "author": {"type": "string"},
+                            "deliveries": _COUNTS,
+                        },
+                    },
+                },
+            },
+        },
+        ref=True,
+    ),
+    ("POST", "/api/incidents/{ref}/updates"): Operation(
+        "Post an update into the incident's threads",
+        {
+            201: "posted; the dispatcher is sending",
+            400: "the body is not valid JSON or does not fit",
+            401: "no or wrong token",
+            404: "no such incident",
+            409: "the incident is resolved: reopen it first",
+            422: "refused content; nothing was sent",
+        },
+        body=UpdateBody,
+        reply=_POSTED,
+        ref=True,
+    ),
+    ("POST", "/api/incidents/{ref}/reopen"): Operation(
+        "Reopen a resolved incident: a Reopened message on the same threads, texts included",
+        {
+            201: "reopened; the dispatcher is sending",
+            400: "the body is not valid JSON or does not fit",
+            401: "no or wrong token",
+            404: "no such incident",
+            409: "the incident is not resolved",
+            422: "refused content; nothing was sent",
+        },
+        body=ReopenBody,
+        reply=_POSTED,
+        ref=True,
+    ),
+}
+
+
+def _page(
+    summary: str, answers: dict[int, str] | None = None, *, public: bool = False, ref: bool = False
+) -> Operation:
+    """A console page or form: HTML, signed in by the session cookie (forms carry a CSRF token)."""
+    return Operation(summary, answers or {200: "the page"}, public=public, ref=ref, page=True)
+
+
+OPERATIONS.update(
+    {
+        ("GET", "/api/incidents/{ref}/deliveries"): Operation(
+            "The delivery grid: one row per practice x channel x recipient (?update=N or all)",
+            {
+                200: "the rows",
+                401: "no or wrong credential",
+                403: "not this role or practice",
+                404: "no such incident or update",
+            },
+            reply={"type": "object", "required": ["ref", "update", "deliveries", "attention"]},
+            ref=True,
+        ),
+        ("GET", "/api/audit"): Operation(
+            "The audit trail, newest first (admins)",
+            {200: "the entries", 401: "no or wrong credential", 403: "not an admin"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/api/audit.csv"): _page(
+            "The audit trail as CSV (admins)", {200: "the CSV", 401: "no credential", 403: "not an admin"}
+        ),
+        ("GET", "/login"): _page("The sign-in form", public=True),
+        ("POST", "/login"): _page(
+            "Check a name and password; 303 to /login/code",
+            {303: "on to the code", 401: "wrong name or password", 403: "CSRF token missing", 429: "wait"},
+            public=True,
+        ),
+        ("GET", "/login/code"): _page(
+            "The second-factor form", {200: "the page", 303: "start again"}, public=True
+        ),
+        ("POST", "/login/code"): _page(
+            "Check the code; 303 to the console",
+            {303: "signed in", 401: "wrong code", 403: "CSRF token missing", 429: "wait"},
+            public=True,
+        ),
+        ("GET", "/account"): _page("Who is signed in", {200: "the page", 303: "not signed in"}),
+        ("POST", "/logout"): _page("Sign out", {303: "signed out"}, public=True),
+    }
+)
+
+PUBLIC_PATHS = frozenset(path for (_method, path), op in OPERATIONS.items() if op.public)
+
+
+def openapi_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string", "description": "what was wrong and what to do"},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for (method, path), op in OPERATIONS.items():
+        described: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": _operation_id(method, path),
+            "responses": {
+                str(status): _answer(status, meaning, op) for status, meaning in op.answers.items()
+            },
+        }
+        if not op.public:
+            described["security"] = [{"token": []}]
+        if op.ref:
+            described["parameters"] = [_REF]
+        if op.body is not None:
+            name = op.body.__name__
+            schemas[name] = op.body.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schemas[name].pop("$defs", {}))
+            described["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+            }
+        paths.setdefault(path, {})[method.lower()] = described
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Practice broadcaster",
+            "version": "1",
+            "description": "Open incidents, post updates and read what landed where. "
+            "Every refusal is a JSON body saying what was wrong.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "token": {"type": "http", "scheme": "bearer", "description": "BROADCASTER_API_TOKEN"}
+            },
+        },
+    }
+
+
+def _operation_id(method: str, path: str) -> str:
+    """("POST", "/api/incidents/{ref}/updates") -> "post_api_incidents_ref_updates"."""
+    words = path.strip("/").replace("{", "").replace("}", "").replace(".", "_").split("/")
+    return "_".join([method.lower(), *words])
+
+
+def _answer(status: int, meaning: str, op: Operation) -> dict[str, Any]:
+    if op.page:
+        return {"description": meaning, "content": {"text/html": {"schema": {"type": "string"}}}}
+    # Health probes answer 503 in their own shape; every other refusal is an Error.
+    success_shaped = status < 400 or (status == 503 and op.public)
+    schema = (op.reply or {"type": "object"}) if success_shaped else _ERROR
+    return {"description": meaning, "content": {"application/json": {"schema": schema}}}
+
+
+async def serve_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
