@@ -68,14 +68,17 @@ def make_app(
     """`keys`: the server key (accounts.server_keys.load_server_keys; `serve` passes it). Without
     one, a key made up for this app only: sessions end with it, and TOTP secrets sealed by the
     CLI cannot be read, so only tests and previews leave it out."""
+    # The console's handlers use this module's app keys, so it is imported once this module has loaded.
+    from broadcaster.web.console import routes as console  # noqa: PLC0415
+
     keys = keys or ServerKeys.from_secret(secrets.token_urlsafe(32))
     accounts = AccountService(engine=engine, keys=keys)
     gate = credential_gate(
         legacy_token=settings.api_token,
         accounts=accounts,
         limiter=failed_tokens or FailedTokenLimiter(),
-        public_paths=PUBLIC_PATHS,
-        route_actions=ROUTE_ACTIONS,
+        public_paths=PUBLIC_PATHS | console.PUBLIC_PATHS,
+        route_actions={**ROUTE_ACTIONS, **console.ROUTE_ACTIONS},
     )
     app = web.Application(
         middlewares=[
@@ -104,6 +107,7 @@ def make_app(
     app.router.add_get("/api/audit", audit_json)
     app.router.add_get("/api/audit.csv", audit_csv)
     add_sign_in_routes(app)
+    console.add_console_routes(app)
     return app
 
 
