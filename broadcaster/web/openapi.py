@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody
+from broadcaster.web.console.send_requests import RetryBody, SendBody, UpdateSendBody
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _REF = {
@@ -218,6 +219,96 @@ OPERATIONS.update(
     }
 )
 
+_PREVIEW = {
+    "type": "object",
+    "required": ["practices", "deliveries", "by_channel", "sms", "confidentiality", "messages"],
+    "properties": {
+        "practices": {"type": "integer"},
+        "deliveries": {"type": "integer"},
+        "by_channel": _COUNTS,
+        "sms": {
+            "type": "object",
+            "description": "segments, cost_pounds, price_per_segment_pence, normalised",
+        },
+        "confidentiality": {
+            "type": "object",
+            "description": "verdict: clear, overridden, or needs a reason (send with confidentiality_override)",
+        },
+        "messages": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_REFUSALS = {400: "the body does not fit", 401: "no or wrong credential", 403: "not this role or practice"}
+OPERATIONS.update(
+    {
+        ("POST", "/api/incidents/preview"): Operation(
+            "What an opening would send (from a runbook or free text), per practice and channel, "
+            "with SMS segments, cost and the confidentiality verdict; nothing is sent",
+            {200: "the preview", **_REFUSALS, 422: "refused: audience, fields, limits; nothing to preview"},
+            body=SendBody,
+            reply=_PREVIEW,
+        ),
+        ("POST", "/api/incidents/{ref}/updates/preview"): Operation(
+            "What an update would send; without a message, the runbook's wording for the status",
+            {200: "the preview", **_REFUSALS, 404: "no such incident", 409: "resolved", 422: "refused"},
+            body=UpdateSendBody,
+            reply=_PREVIEW,
+            ref=True,
+        ),
+        ("POST", "/api/incidents/{ref}/retry"): Operation(
+            "Send again what failed for one practice and channel of an update (default the latest)",
+            {
+                202: "queued again",
+                **_REFUSALS,
+                404: "no such incident or update",
+                422: "nothing failed there",
+            },
+            body=RetryBody,
+            reply={"type": "object", "required": ["ref", "retried"]},
+            ref=True,
+        ),
+        ("GET", "/api/runbooks"): Operation(
+            "The runbooks and the fields each needs",
+            {200: "the runbooks", 401: "no or wrong credential", 403: "not this role"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/api/practices"): Operation(
+            "The practices this principal may send to; recipients only for roles that read the grid",
+            {200: "the practices", 401: "no or wrong credential", 403: "not this role"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/api/users"): Operation(
+            "The users (admins): names, roles, practices; never a hash or secret",
+            {200: "the users", 401: "no or wrong credential", 403: "not an admin"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/"): _page("The incidents this user may see", {200: "the page", 303: "not signed in"}),
+        ("GET", "/send"): _page("Choose a runbook or free text", {200: "the page", 303: "not signed in"}),
+        ("GET", "/send/compose"): _page(
+            "Fill the fields, audience and channels", {200: "the page", 404: "no runbook"}
+        ),
+        ("POST", "/send/preview"): _page(
+            "The preview, per channel, and the confidentiality verdict", {200: "the page", 422: "refused"}
+        ),
+        ("POST", "/send"): _page("Open the incident; 303 to its page", {303: "opened", 422: "refused"}),
+        ("GET", "/incidents/{ref}"): _page(
+            "The incident and its grid", {200: "the page", 403: "not this practice"}, ref=True
+        ),
+        ("GET", "/incidents/{ref}/events"): _page(
+            "Server-Sent Events: the grid's cells as they change", ref=True
+        ),
+        ("POST", "/incidents/{ref}/updates"): _page(
+            "Post an update, resolve or reopen; 303 back", {303: "posted", 422: "refused"}, ref=True
+        ),
+        ("POST", "/incidents/{ref}/retry"): _page(
+            "Retry a failed cell; 303 back", {303: "queued again", 422: "nothing failed"}, ref=True
+        ),
+        ("GET", "/manifest.webmanifest"): _page("The web app manifest", public=True),
+        ("GET", "/static/{name}"): _page(
+            "The console's stylesheet, script and icons", {200: "the file", 404: "no such file"}, public=True
+        ),
+    }
+)
+
 PUBLIC_PATHS = frozenset(path for (_method, path), op in OPERATIONS.items() if op.public)
 
 
@@ -245,6 +336,10 @@ def openapi_document() -> dict[str, Any]:
             described["security"] = [{"token": []}]
         if op.ref:
             described["parameters"] = [_REF]
+        elif "{name}" in path:
+            described["parameters"] = [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ]
         if op.body is not None:
             name = op.body.__name__
             schemas[name] = op.body.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -3,6 +3,7 @@ script, the icons and the web app manifest. No CDN, no build step."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -35,16 +36,22 @@ MANIFEST = {
 
 
 class Assets:
-    """Every file of static/, read once when the app is built."""
+    """Every file of static/, read on first use."""
 
     def __init__(self) -> None:
-        self._files = {
+        self._files: dict[str, tuple[bytes, str]] | None = None
+
+    @staticmethod
+    def _read() -> dict[str, tuple[bytes, str]]:
+        return {
             path.name: (path.read_bytes(), _TYPES[path.suffix])
             for path in sorted(_FOLDER.iterdir())
             if path.suffix in _TYPES
         }
 
     async def serve(self, request: web.Request) -> web.Response:
+        if self._files is None:  # read once, in a worker thread: file reads would stall the loop
+            self._files = await asyncio.to_thread(self._read)
         found = self._files.get(request.match_info["name"])
         if found is None:
             raise web.HTTPNotFound(text=f"no console file {request.match_info['name'][:80]!r}")

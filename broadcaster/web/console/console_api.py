@@ -31,7 +31,7 @@ async def preview_opening(request: web.Request) -> web.Response:
     """What POST /api/incidents would send, per practice and channel, and the verdict."""
     who, app = principal_of(request), request.app
     body = parse_body(SendBody, await request.read())
-    wanted = incident_request(body, shelf=app[SHELF], settings=app[SETTINGS])
+    wanted = incident_request(body, shelf=await app[SHELF].ready(), settings=app[SETTINGS])
     who.require_practices(reach(request, wanted.audience), what="open incidents")
     verdict = verdict_of(wanted.title, wanted.content)
     preview = app[SERVICE].preview_opening(replace(wanted, content=previewable(wanted.content, verdict)))
@@ -48,7 +48,9 @@ async def preview_update(request: web.Request) -> web.Response:
     incident_id = await visible_incident(request, who)
     body = parse_body(UpdateSendBody, await request.read())
     incident = await IncidentQueries(app[ENGINE]).incident(incident_id)
-    wanted = update_request(body, incident, shelf=app[SHELF], settings=app[SETTINGS], practices=who.scope)
+    wanted = update_request(
+        body, incident, shelf=await app[SHELF].ready(), settings=app[SETTINGS], practices=who.scope
+    )
     verdict = verdict_of(incident.summary.title, wanted.content)
     preview = await app[SERVICE].preview_update(
         incident_id, replace(wanted, content=previewable(wanted.content, verdict))
@@ -75,7 +77,7 @@ async def retry_cell(request: web.Request) -> web.Response:
 
 
 async def runbooks_index(request: web.Request) -> web.Response:
-    books = request.app[SHELF].runbooks
+    books = (await request.app[SHELF].ready()).runbooks
     return web.json_response(
         [
             {

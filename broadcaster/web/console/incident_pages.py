@@ -173,7 +173,9 @@ async def post_update_form(request: web.Request) -> web.Response:
     app = request.app
     incident = await IncidentQueries(app[ENGINE]).incident(incident_id)
     try:
-        req = update_request(body, incident, shelf=app[SHELF], settings=app[SETTINGS], practices=who.scope)
+        req = update_request(
+            body, incident, shelf=await app[SHELF].ready(), settings=app[SETTINGS], practices=who.scope
+        )
         await app[SERVICE].post_update(incident_id, req, actor=actor_of(request))
     except BroadcasterError as exc:  # shown above the forms, with what was typed lost: say it plainly
         return await _incident_page(request, who, incident_id, problem_text=str(exc), status=422)

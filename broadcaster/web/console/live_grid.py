@@ -29,11 +29,11 @@ async def grid_events(request: web.Request) -> web.StreamResponse:
     seq = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 10 else None
     queries = IncidentQueries(request.app[ENGINE])
     csrf = await csrf_field(request)
+    grid = await queries.grid(incident_id, seq=seq, practices=who.scope)  # refusals before the stream starts
     sent: dict[str, str] = {}
     async with sse_response(request, headers={"Cache-Control": "no-store"}) as events:
         with request.app[DISPATCHER].writer.outcomes.subscribe() as stream:
             while events.is_connected():
-                grid = await queries.grid(incident_id, seq=seq, practices=who.scope)
                 seq = grid.shown_seq
                 ids = {d.id for d in grid.deliveries}
                 _, _, cells = cells_of(grid, request.app[DIRECTORY])
@@ -46,9 +46,14 @@ async def grid_events(request: web.Request) -> web.StreamResponse:
                 if changed:
                     message = {"cells": changed, "summary": summary_text(grid.shown_counts())}
                     await events.send(json.dumps(message), event="cells")
+                if all(d.state.is_final for d in grid.deliveries):
+                    # Settled: nothing more will change until someone acts, and acting reloads the page.
+                    await events.send("{}", event="done")
+                    break
                 while True:  # wait for an outcome of this grid (or the recheck)
                     batch = await stream.next_batch(within=_RECHECK_SECONDS)
                     if batch is None or stream.lagged or any(o.delivery_id in ids for o in batch):
                         stream.lagged = False
                         break
+                grid = await queries.grid(incident_id, seq=seq, practices=who.scope)
     return events

@@ -38,7 +38,7 @@ _FIELD_PREFIX = "field."
 @html_refusals
 async def choose_page(request: web.Request) -> web.Response:
     who = principal_of(request)
-    books = request.app[SHELF].runbooks
+    books = (await request.app[SHELF].ready()).runbooks
     items = "".join(
         f'<li><a href="/send/compose?runbook={name}"><strong>{escape(b.spec.title)}</strong></a>'
         f"<br><small>{escape(b.spec.summary)}</small></li>"
@@ -62,7 +62,7 @@ async def _compose(
 ) -> web.Response:
     who = principal_of(request)
     name = str(given.get("runbook", "")) or None
-    book = request.app[SHELF].get(name) if name else None
+    book = (await request.app[SHELF].ready()).get(name) if name else None
     parts = [problem(problem_text), f'<form method="post" action="/send/preview">{await csrf_field(request)}']
     if book is not None:
         parts.append(f'<input type="hidden" name="runbook" value="{escape(name or "")}">')
@@ -173,7 +173,7 @@ async def _preview(request: web.Request, form: MultiDictProxy[Any], problem_text
     app = request.app
     try:
         body = send_body_of(form, who)
-        wanted = incident_request(body, shelf=app[SHELF], settings=app[SETTINGS])
+        wanted = incident_request(body, shelf=await app[SHELF].ready(), settings=app[SETTINGS])
         who.require_practices(reach(request, wanted.audience), what="open incidents")
         verdict = verdict_of(wanted.title, wanted.content)
         preview = app[SERVICE].preview_opening(replace(wanted, content=previewable(wanted.content, verdict)))
@@ -253,7 +253,7 @@ async def send_form(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         body = send_body_of(form, who)
-        wanted = incident_request(body, shelf=app[SHELF], settings=app[SETTINGS])
+        wanted = incident_request(body, shelf=await app[SHELF].ready(), settings=app[SETTINGS])
         who.require_practices(reach(request, wanted.audience), what="open incidents")
         stored = await app[SERVICE].open(wanted, actor=actor_of(request))
     except (BodyRefused, BroadcasterError) as exc:

@@ -3,8 +3,8 @@ service's requests; and the preview with the confidentiality check's verdict, as
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,11 +78,22 @@ class RunbookShelf:
     """The runbooks the console offers, read from disk once, on first use."""
 
     def __init__(self, settings: Settings) -> None:
-        self._folder: Path = settings.runbooks_dir or shipped_runbooks_path()
+        self._folder: Path | None = settings.runbooks_dir
+        self._loaded: dict[str, Runbook] | None = None
 
-    @cached_property
+    async def ready(self) -> RunbookShelf:
+        """This shelf, its runbooks read (in a worker thread: file reads would stall the loop)."""
+        if self._loaded is None:
+            self._loaded = await asyncio.to_thread(
+                lambda: load_runbooks(self._folder or shipped_runbooks_path())
+            )
+        return self
+
+    @property
     def runbooks(self) -> dict[str, Runbook]:
-        return load_runbooks(self._folder)
+        if self._loaded is None:
+            raise RuntimeError("await RunbookShelf.ready() first")
+        return self._loaded
 
     def get(self, name: str) -> Runbook:
         found = self.runbooks.get(name)

@@ -21,4 +21,8 @@
     if (summary) { summary.textContent = data.summary; }
     grid.dataset.live = "yes";
   });
+  source.addEventListener("done", function () {
+    source.close();  // every cell is settled; a retry or an update reloads the page
+    grid.dataset.live = "done";
+  });
 })();
