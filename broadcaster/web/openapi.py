@@ -232,7 +232,7 @@ _PREVIEW = {
         },
         "confidentiality": {
             "type": "object",
-            "description": "verdict: clear, overridden, or needs a reason (send with confidentiality_override)",
+            "description": "verdict: clear, overridden, or needs a reason (confidentiality_override)",
         },
         "messages": {"type": "array", "items": {"type": "object"}},
     },

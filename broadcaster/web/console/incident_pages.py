@@ -85,7 +85,8 @@ async def _incident_page(
         + _thread(incident)
         + f'<p id="summary" aria-live="polite">{escape(summary_text(counts))}</p>'
         + f'<div class="scroll">{table}</div>'
-        + f'<p class="updates">Updates: {others} <a href="/incidents/{incident.ref}?update={shown}">Refresh</a></p>'
+        + f'<p class="updates">Updates: {others} '
+        f'<a href="/incidents/{incident.ref}?update={shown}">Refresh</a></p>'
         + await _update_forms(request, incident, who)
     )
     return console_page(f"{incident.ref}", body, who=who, status=status, script=True)
@@ -106,7 +107,10 @@ def _thread(incident: IncidentView) -> str:
         f'<br><span class="message">{escape(u.record.message[:280])}</span></li>'
         for u in reversed(incident.updates)
     )
-    return f'<details class="thread"><summary>Thread ({len(incident.updates)} messages)</summary><ol reversed>{items}</ol></details>'
+    return (
+        f'<details class="thread"><summary>Thread ({len(incident.updates)} messages)</summary>'
+        f"<ol reversed>{items}</ol></details>"
+    )
 
 
 async def _update_forms(request: web.Request, incident: IncidentView, who: Principal) -> str:
@@ -118,7 +122,8 @@ async def _update_forms(request: web.Request, incident: IncidentView, who: Princ
     if incident.summary.status is IncidentStatus.RESOLVED:
         return (
             f'<h2>Reopen</h2><form method="post" action="/incidents/{ref}/updates">{csrf}'
-            '<input type="hidden" name="status" value="investigating"><input type="hidden" name="reopen" value="on">'
+            '<input type="hidden" name="status" value="investigating">'
+            '<input type="hidden" name="reopen" value="on">'
             '<p><label for="message">What has happened</label>'
             '<textarea id="message" name="message" rows="3" required></textarea></p>'
             '<p><button type="submit">Reopen and send</button></p></form>'
@@ -142,7 +147,7 @@ async def _update_forms(request: web.Request, incident: IncidentView, who: Princ
         f'{"" if runbook else " required"} aria-describedby="message-hint"></textarea>'
         f'<small id="message-hint">{escape(hint)}</small></p>'
         '<p><label><input type="checkbox" name="sms" value="on"> Also send by text (costs money)</label></p>'
-        '<p><label for="override">Confidentiality override reason (only if the check refuses the text)</label>'
+        '<p><label for="override">Confidentiality override reason (only if the check refuses it)</label>'
         '<input id="override" name="confidentiality_override"></p>'
         f'<p><button type="submit">Send update</button></p></form>{resolve}'
     )

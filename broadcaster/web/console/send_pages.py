@@ -84,7 +84,8 @@ async def _compose(
             f' value="{escape(str(given.get("title", "")))}"></p>'
             '<p><label for="message">Message</label><textarea id="message" name="message" rows="5" required>'
             f"{escape(str(given.get('message', '')))}</textarea></p>"
-            f'<p><label for="severity">Severity</label><select id="severity" name="severity">{severities}</select></p>'
+            '<p><label for="severity">Severity</label>'
+            f'<select id="severity" name="severity">{severities}</select></p>'
         )
     parts.append(_audience_fieldset(request, who))
     checked = (
@@ -107,7 +108,8 @@ def _audience_fieldset(request: web.Request, who: Principal) -> str:
     directory = request.app[DIRECTORY]
     practices = [p for p in directory.practices if who.scope is None or p.ods in who.scope]
     boxes = "".join(
-        f'<label><input type="checkbox" name="ods" value="{p.ods}"> {escape(p.name)} <small>{p.ods}</small></label><br>'
+        f'<label><input type="checkbox" name="ods" value="{p.ods}"> {escape(p.name)} '
+        f"<small>{p.ods}</small></label><br>"
         for p in practices
     )
     if who.scope is not None:  # a practice user: only its own practices
@@ -205,10 +207,14 @@ def _totals(preview: SendPreview) -> str:
     if preview.count(ChannelKind.SMS):
         sms = (
             f"<li>Texts: {preview.count(ChannelKind.SMS)} recipients, {preview.sms_segments} segments, "
-            f"estimated cost £{preview.sms_cost_pounds:.2f} at {preview.price_per_segment_pence:g}p per segment</li>"
+            f"estimated cost £{preview.sms_cost_pounds:.2f} "
+            f"at {preview.price_per_segment_pence:g}p per segment</li>"
             f"<li>{escape(preview.sms_notes)}</li>"
         )
-    return f'<ul class="totals"><li>{preview.deliveries} messages to {preview.practices} practices ({by})</li>{sms}</ul>'
+    return (
+        f'<ul class="totals"><li>{preview.deliveries} messages to {preview.practices} practices '
+        f"({by})</li>{sms}</ul>"
+    )
 
 
 def _verdict_html(verdict: Verdict) -> str:
@@ -216,7 +222,10 @@ def _verdict_html(verdict: Verdict) -> str:
         return '<p class="verdict clear" role="status">Confidentiality check: nothing identifying found.</p>'
     found = "".join(f"<li>{escape(f.explain())}</li>" for f in verdict.findings)
     if verdict.state == "overridden":
-        return f'<div class="verdict overridden" role="status"><p>Confidentiality check: overridden.</p><ul>{found}</ul></div>'
+        return (
+            '<div class="verdict overridden" role="status"><p>Confidentiality check: overridden.</p>'
+            f"<ul>{found}</ul></div>"
+        )
     return (
         '<div class="verdict refused" role="alert"><p><strong>Confidentiality check: this looks like it '
         "identifies a patient.</strong> Change the message, or type why it is safe below.</p>"
@@ -239,8 +248,9 @@ def _per_channel(preview: SendPreview) -> str:
             )
         subject = f"<p><strong>Subject:</strong> {escape(first.subject)}</p>" if first.subject else ""
         out.append(
-            f'<details class="channel"{" open" if channel is ChannelKind.SMS else ""}><summary>{CHANNEL_NAMES[channel]}: '
-            f"{len(messages)} practices</summary><p><small>As {escape(first.practice)} receives it:</small></p>"
+            f'<details class="channel"{" open" if channel is ChannelKind.SMS else ""}>'
+            f"<summary>{CHANNEL_NAMES[channel]}: {len(messages)} practices</summary>"
+            f"<p><small>As {escape(first.practice)} receives it:</small></p>"
             f"{subject}<pre>{escape(first.body)}</pre>{sms}</details>"
         )
     return "".join(out)
