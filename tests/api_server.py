@@ -17,7 +17,9 @@ from broadcaster.delivery.runtime import running_dispatcher
 from broadcaster.directory.practices import Directory
 from broadcaster.web.api import make_app
 
-if TYPE_CHECKING:  # imported for its type only, so these tests also run against main's api.py
+if TYPE_CHECKING:  # imported for their types only, so these tests also run against main's api.py
+    from broadcaster.accounts.server_keys import ServerKeys
+    from broadcaster.accounts.sign_in_throttle import SignInThrottle
     from broadcaster.web.auth import FailedTokenLimiter
 
 TOKEN = "api-token-S3CRET"
@@ -33,12 +35,18 @@ async def api_client(
     *,
     token: str | None = TOKEN,
     failed_tokens: FailedTokenLimiter | None = None,
+    keys: ServerKeys | None = None,
+    sign_in_throttle: SignInThrottle | None = None,
+    settings: Settings | None = None,
 ) -> AsyncIterator[TestClient]:
     """An HTTP client for the real app, served by aiohttp's test server on 127.0.0.1."""
-    settings = Settings(outbox_dir=tmp_path / "outbox", api_token=None if token is None else SecretStr(token))
+    settings = settings or Settings(
+        outbox_dir=tmp_path / "outbox", api_token=None if token is None else SecretStr(token)
+    )
     routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
     # Passed only when given, so the same tests can be run against the app before the token gate.
-    limiter = {} if failed_tokens is None else {"failed_tokens": failed_tokens}
+    given = {"failed_tokens": failed_tokens, "keys": keys, "sign_in_throttle": sign_in_throttle}
+    limiter = {name: value for name, value in given.items() if value is not None}
     client: TestClient | None = None
     try:
         async with running_dispatcher(engine, settings, routes) as dispatcher:

@@ -31,13 +31,11 @@ class SignInThrottle:
         self.window_seconds, self.lock_seconds = window_seconds, lock_seconds
         self._max_keys, self._clock = max_keys, clock
         self._failures: dict[str, list[float]] = {}
+        self._locked_until: dict[str, float] = {}
 
     def seconds_to_wait(self, *keys: str) -> float:
         """How long before a sign-in for these keys (user name, address) is checked; 0: now."""
         return max((self._wait(key) for key in keys), default=0.0)
-
-    def locked(self, *keys: str) -> bool:
-        return any(len(self._recent(key)) >= self.lock_after for key in keys)
 
     def record_failure(self, *keys: str) -> None:
         now = self._clock()
@@ -45,29 +43,36 @@ class SignInThrottle:
             recent = self._recent(key)
             recent.append(now)
             self._failures.pop(key, None)
-            self._failures[key] = recent  # most recently failing last, so eviction takes the oldest
+            if len(recent) >= self.lock_after:  # locked; once the lock ends, counting starts again
+                self._locked_until[key] = now + self.lock_seconds
+            else:
+                self._failures[key] = recent  # most recently failing last, so eviction takes the oldest
         while len(self._failures) > self._max_keys:
             del self._failures[next(iter(self._failures))]
+        while len(self._locked_until) > self._max_keys:
+            del self._locked_until[next(iter(self._locked_until))]
 
     def forget(self, key: str) -> None:
         """A user signed in: their name's failures no longer count (the address's still do)."""
         self._failures.pop(key, None)
 
     def _wait(self, key: str) -> float:
+        now = self._clock()
+        until = self._locked_until.get(key)
+        if until is not None:
+            if until > now:
+                return until - now
+            del self._locked_until[key]
         recent = self._recent(key)
-        if len(recent) >= self.lock_after:
-            pause = self.lock_seconds
-        elif len(recent) >= self.slow_after:
-            pause = float(2 ** (len(recent) - self.slow_after))
-        else:
+        if len(recent) < self.slow_after:
             return 0.0
-        return max(recent[-1] + pause - self._clock(), 0.0)
+        pause = float(2 ** (len(recent) - self.slow_after))
+        return max(recent[-1] + pause - now, 0.0)
 
     def _recent(self, key: str) -> list[float]:
         recent = self._failures.get(key, [])
-        # A lock outlasts the window it was earned in.
-        horizon = self._clock() - max(self.window_seconds, self.lock_seconds)
-        kept = [t for t in recent if t > horizon][-self.lock_after :]
+        horizon = self._clock() - self.window_seconds
+        kept = [t for t in recent if t > horizon]
         if kept:
             self._failures[key] = kept
         else:

@@ -29,8 +29,8 @@ from broadcaster.web.bodies import BodyRefused
 
 # An absolute POSIX path: starts at a "/" that does not follow a word character, ":" or "/"
 # (so URLs such as https://graph.facebook.com/v26.0 are left alone).
-# The API's own paths (/api/...), which a message may name as what to call, are not the server's.
-_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/(?!api/)(?:[\w.~@+-]+/)*[\w.~@+-]+")
+# The API's own paths (/api/..., /login), which a message may name as what to call, are not the server's.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/(?!api/|login\b)(?:[\w.~@+-]+/)*[\w.~@+-]+")
 _DROPPED_HEADERS = frozenset({hdrs.CONTENT_TYPE, hdrs.CONTENT_LENGTH})
 
 
