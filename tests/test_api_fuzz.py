@@ -67,6 +67,9 @@ async def _serving(tmp: Path) -> Any:
             await server.start_server()
             found = sorted(
                 {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource is not None}
+                # The live grid is a stream that stays open while deliveries are in flight;
+                # tests/test_console_api.py sends it bad refs and a practice it may not see.
+                - {("GET", "/incidents/{ref}/events"), ("HEAD", "/incidents/{ref}/events")}
             )
             assert server.port is not None
             yield LiveApi(

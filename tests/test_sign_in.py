@@ -48,7 +48,7 @@ async def test_password_then_totp_signs_in_with_an_httponly_samesite_cookie(
     assert (await client.get("/api/incidents")).status == 401  # a password alone opens nothing
 
     done = await submit_code(client, totp.now())
-    assert (done.status, done.headers["Location"]) == (303, "/account")
+    assert (done.status, done.headers["Location"]) == (303, "/")  # HOME: the console's incident list
     cookie = done.cookies["broadcaster_session"]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"

@@ -76,6 +76,9 @@ def make_app(
     """`keys`: the server key (accounts.server_keys.load_server_keys; `serve` passes it). Without
     one, a key made up for this app only: sessions end with it, and TOTP secrets sealed by the
     CLI cannot be read, so only tests and previews leave it out."""
+    # The console's handlers use this module's app keys, so it is imported once this module has loaded.
+    from broadcaster.web.console import routes as console  # noqa: PLC0415
+
     keys = keys or ServerKeys.from_secret(secrets.token_urlsafe(32))
     accounts = AccountService(engine=engine, keys=keys)
     gate = credential_gate(
@@ -83,8 +86,10 @@ def make_app(
         accounts=accounts,
         limiter=failed_tokens or FailedTokenLimiter(),
         # /metrics without a credential only when the operator says so (see web/metrics_route.py).
-        public_paths=PUBLIC_PATHS | ({METRICS_PATH} if settings.web.metrics_open else set()),
-        route_actions=ROUTE_ACTIONS,
+        public_paths=PUBLIC_PATHS
+        | console.PUBLIC_PATHS
+        | ({METRICS_PATH} if settings.web.metrics_open else set()),
+        route_actions={**ROUTE_ACTIONS, **console.ROUTE_ACTIONS},
     )
     app = web.Application(
         middlewares=[
@@ -115,6 +120,7 @@ def make_app(
     add_sign_in_routes(app)
     add_metrics_route(app, DeliveryMetrics(engine), dispatcher.writer.outcomes)
     add_public_routes(app, LiveSite(engine=engine, directory=directory, settings=settings.publish))
+    console.add_console_routes(app)
     return app
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody
+from broadcaster.web.console.send_requests import RetryBody, SendBody, UpdateSendBody
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _REF = {
@@ -86,6 +87,7 @@ class Operation:
     public: bool = False  # answers without a credential
     ref: bool = False  # the path holds {ref}
     media: str = "application/json"  # of the success reply; the sign-in pages answer text/html
+    page: bool = False  # an HTML page of the console (or a form post that redirects), not JSON
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -298,6 +300,144 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
 }
 
+
+def _page(
+    summary: str, answers: dict[int, str] | None = None, *, public: bool = False, ref: bool = False
+) -> Operation:
+    """A console page or form: HTML, signed in by the session cookie (forms carry a CSRF token)."""
+    return Operation(summary, answers or {200: "the page"}, public=public, ref=ref, page=True)
+
+
+OPERATIONS.update(
+    {
+        ("GET", "/api/incidents/{ref}/deliveries"): Operation(
+            "The delivery grid: one row per practice x channel x recipient (?update=N or all)",
+            {
+                200: "the rows",
+                401: "no or wrong credential",
+                403: "not this role or practice",
+                404: "no such incident or update",
+            },
+            reply={"type": "object", "required": ["ref", "update", "deliveries", "attention"]},
+            ref=True,
+        ),
+        ("GET", "/api/audit"): Operation(
+            "The audit trail, newest first (admins)",
+            {200: "the entries", 401: "no or wrong credential", 403: "not an admin"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/api/audit.csv"): _page(
+            "The audit trail as CSV (admins)", {200: "the CSV", 401: "no credential", 403: "not an admin"}
+        ),
+        ("GET", "/login"): _page("The sign-in form", public=True),
+        ("POST", "/login"): _page(
+            "Check a name and password; 303 to /login/code",
+            {303: "on to the code", 401: "wrong name or password", 403: "CSRF token missing", 429: "wait"},
+            public=True,
+        ),
+        ("GET", "/login/code"): _page(
+            "The second-factor form", {200: "the page", 303: "start again"}, public=True
+        ),
+        ("POST", "/login/code"): _page(
+            "Check the code; 303 to the console",
+            {303: "signed in", 401: "wrong code", 403: "CSRF token missing", 429: "wait"},
+            public=True,
+        ),
+        ("GET", "/account"): _page("Who is signed in", {200: "the page", 303: "not signed in"}),
+        ("POST", "/logout"): _page("Sign out", {303: "signed out"}, public=True),
+    }
+)
+
+_PREVIEW = {
+    "type": "object",
+    "required": ["practices", "deliveries", "by_channel", "sms", "confidentiality", "messages"],
+    "properties": {
+        "practices": {"type": "integer"},
+        "deliveries": {"type": "integer"},
+        "by_channel": _COUNTS,
+        "sms": {
+            "type": "object",
+            "description": "segments, cost_pounds, price_per_segment_pence, normalised",
+        },
+        "confidentiality": {
+            "type": "object",
+            "description": "verdict: clear, overridden, or needs a reason (confidentiality_override)",
+        },
+        "messages": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_REFUSALS = {400: "the body does not fit", 401: "no or wrong credential", 403: "not this role or practice"}
+OPERATIONS.update(
+    {
+        ("POST", "/api/incidents/preview"): Operation(
+            "What an opening would send (from a runbook or free text), per practice and channel, "
+            "with SMS segments, cost and the confidentiality verdict; nothing is sent",
+            {200: "the preview", **_REFUSALS, 422: "refused: audience, fields, limits; nothing to preview"},
+            body=SendBody,
+            reply=_PREVIEW,
+        ),
+        ("POST", "/api/incidents/{ref}/updates/preview"): Operation(
+            "What an update would send; without a message, the runbook's wording for the status",
+            {200: "the preview", **_REFUSALS, 404: "no such incident", 409: "resolved", 422: "refused"},
+            body=UpdateSendBody,
+            reply=_PREVIEW,
+            ref=True,
+        ),
+        ("POST", "/api/incidents/{ref}/retry"): Operation(
+            "Send again what failed for one practice and channel of an update (default the latest)",
+            {
+                202: "queued again",
+                **_REFUSALS,
+                404: "no such incident or update",
+                422: "nothing failed there",
+            },
+            body=RetryBody,
+            reply={"type": "object", "required": ["ref", "retried"]},
+            ref=True,
+        ),
+        ("GET", "/api/runbooks"): Operation(
+            "The runbooks and the fields each needs",
+            {200: "the runbooks", 401: "no or wrong credential", 403: "not this role"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/api/practices"): Operation(
+            "The practices this principal may send to; recipients only for roles that read the grid",
+            {200: "the practices", 401: "no or wrong credential", 403: "not this role"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/api/users"): Operation(
+            "The users (admins): names, roles, practices; never a hash or secret",
+            {200: "the users", 401: "no or wrong credential", 403: "not an admin"},
+            reply={"type": "array", "items": {"type": "object"}},
+        ),
+        ("GET", "/"): _page("The incidents this user may see", {200: "the page", 303: "not signed in"}),
+        ("GET", "/send"): _page("Choose a runbook or free text", {200: "the page", 303: "not signed in"}),
+        ("GET", "/send/compose"): _page(
+            "Fill the fields, audience and channels", {200: "the page", 404: "no runbook"}
+        ),
+        ("POST", "/send/preview"): _page(
+            "The preview, per channel, and the confidentiality verdict", {200: "the page", 422: "refused"}
+        ),
+        ("POST", "/send"): _page("Open the incident; 303 to its page", {303: "opened", 422: "refused"}),
+        ("GET", "/incidents/{ref}"): _page(
+            "The incident and its grid", {200: "the page", 403: "not this practice"}, ref=True
+        ),
+        ("GET", "/incidents/{ref}/events"): _page(
+            "Server-Sent Events: the grid's cells as they change", ref=True
+        ),
+        ("POST", "/incidents/{ref}/updates"): _page(
+            "Post an update, resolve or reopen; 303 back", {303: "posted", 422: "refused"}, ref=True
+        ),
+        ("POST", "/incidents/{ref}/retry"): _page(
+            "Retry a failed cell; 303 back", {303: "queued again", 422: "nothing failed"}, ref=True
+        ),
+        ("GET", "/manifest.webmanifest"): _page("The web app manifest", public=True),
+        ("GET", "/static/{name}"): _page(
+            "The console's stylesheet, script and icons", {200: "the file", 404: "no such file"}, public=True
+        ),
+    }
+)
+
 PUBLIC_PATHS = frozenset(path for (_method, path), op in OPERATIONS.items() if op.public)
 
 
@@ -325,6 +465,10 @@ def openapi_document() -> dict[str, Any]:
             described["security"] = [{"token": []}, {"session": []}]
         if op.ref:
             described["parameters"] = [_REF]
+        elif "{name}" in path:
+            described["parameters"] = [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ]
         if op.body is not None:
             name = op.body.__name__
             schemas[name] = op.body.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -369,6 +513,8 @@ def _operation_id(method: str, path: str) -> str:
 
 
 def _answer(status: int, meaning: str, op: Operation) -> dict[str, Any]:
+    if op.page:
+        return {"description": meaning, "content": {"text/html": {"schema": {"type": "string"}}}}
     if 300 <= status < 400:
         return {"description": meaning}  # a redirect: Location says where
     if op.media == "text/html" and status != 403:  # pages answer pages; a CSRF refusal is JSON

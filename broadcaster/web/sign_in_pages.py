@@ -33,12 +33,13 @@ log = structlog.get_logger(__name__)
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
 THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
-HOME = "/account"  # where a signed-in user lands; the console replaces it with its first page
+HOME = "/"  # where a signed-in user lands: the console's incident list
 _PENDING_SECONDS = 300  # between the password and the code
 _HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self'; manifest-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
     ),
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
@@ -59,6 +60,7 @@ def page(title: str, body: str, *, status: int = 200, headers: dict[str, str] | 
     html = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="/static/console.css"><link rel="manifest" href="/manifest.webmanifest">'
         f"<title>{escape(title)} - Practice broadcaster</title></head>"
         f"<body><main><h1>{escape(title)}</h1>\n{body}\n</main></body></html>\n"
     )
