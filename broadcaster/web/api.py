@@ -279,7 +279,11 @@ async def open_incident(request: web.Request) -> web.Response:
         IncidentRequest(
             title=body.title,
             severity=body.severity,
-            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
+            content=content_from_text(
+                body.message,
+                sms_max_segments=settings.sms.max_segments,
+                confidentiality_override=body.confidentiality_override,
+            ),
             audience=audience,
             channels=frozenset(body.channels),
             sms=body.sms,
@@ -301,7 +305,11 @@ async def post_update(request: web.Request) -> web.Response:
         incident_id,
         UpdateRequest(
             status=body.status,
-            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
+            content=content_from_text(
+                body.message,
+                sms_max_segments=settings.sms.max_segments,
+                confidentiality_override=body.confidentiality_override,
+            ),
             sms=body.sms,
             practices=principal.scope,  # a practice user's update goes to its practices' threads only
         ),
@@ -322,7 +330,11 @@ async def reopen_incident(request: web.Request) -> web.Response:
         incident_id,
         UpdateRequest(
             status=IncidentStatus.INVESTIGATING,
-            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
+            content=content_from_text(
+                body.message,
+                sms_max_segments=settings.sms.max_segments,
+                confidentiality_override=body.confidentiality_override,
+            ),
             sms=body.sms,
             reopens=True,
             practices=principal.scope,

@@ -37,6 +37,8 @@ class OpenIncidentBody(BaseModel):
     audience: AudienceBody
     channels: Annotated[list[ChannelKind], Field(min_length=1)] = list(ChannelKind)
     sms: bool | None = None
+    # Why identifying content the confidentiality check flags is safe to send; kept in the audit.
+    confidentiality_override: NonBlank | None = None
 
 
 class UpdateBody(BaseModel):
@@ -45,6 +47,7 @@ class UpdateBody(BaseModel):
     status: IncidentStatus
     message: NonBlank
     sms: bool | None = None
+    confidentiality_override: NonBlank | None = None
 
 
 class ReopenBody(BaseModel):
@@ -52,6 +55,7 @@ class ReopenBody(BaseModel):
 
     message: NonBlank
     sms: bool | None = None  # None: texted, like the resolve it undoes
+    confidentiality_override: NonBlank | None = None
 
 
 class BodyRefused(Exception):
