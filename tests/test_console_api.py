@@ -119,14 +119,16 @@ async def headers_for(engine: AsyncEngine, who: str, ods: str = "X99002") -> dic
     if who == "no credential":
         return {}
     role = Role(who)
-    return bearer(await make_token(engine, f"{who}-{ods.lower()}", role, (ods,) if role is Role.PRACTICE else ()))
+    return bearer(
+        await make_token(engine, f"{who}-{ods.lower()}", role, (ods,) if role is Role.PRACTICE else ())
+    )
 
 
 @pytest.mark.parametrize(("who", "route"), PAIRS, ids=[f"{w}: {r}" for w, r in PAIRS])
 async def test_each_role_may_use_only_the_console_routes_its_role_allows(
     client: TestClient, engine: AsyncEngine, who: str, route: str
 ) -> None:
-    """An allowed pair gets its success status; a refused one 403 naming the role, or 401 without a credential."""
+    """Allowed: its success status; refused: 403 naming the role needed, or 401 without a credential."""
     todo = ROUTES[route]
     headers = await headers_for(engine, who)
 
@@ -199,7 +201,9 @@ async def test_a_practice_accounts_update_preview_holds_only_its_own_messages(
     """X99001 previewing an update to INC-2 sees only X99001's messages and recipients."""
     x99001 = await headers_for(engine, "practice", "X99001")
     body = {"status": "identified", "message": "Found it.", "sms": True}
-    preview = await (await client.post("/api/incidents/INC-2/updates/preview", json=body, headers=x99001)).json()
+    preview = await (
+        await client.post("/api/incidents/INC-2/updates/preview", json=body, headers=x99001)
+    ).json()
     assert {m["practice"] for m in preview["messages"]} == {"X99001"}
     assert "+447700900003" not in json.dumps(preview)
 
@@ -208,7 +212,9 @@ async def test_the_practices_list_shows_recipients_only_of_practices_the_role_ma
     client: TestClient, engine: AsyncEngine
 ) -> None:
     """A commissioner sees every practice's numbers; X99001 only its own; a monitor nothing at all."""
-    everyone = await (await client.get("/api/practices", headers=await headers_for(engine, "commissioner"))).json()
+    everyone = await (
+        await client.get("/api/practices", headers=await headers_for(engine, "commissioner"))
+    ).json()
     assert {p["ods"]: p["channels"]["sms"]["to"] for p in everyone} == {
         "X99001": ["+447700900001"],
         "X99002": ["+447700900003"],
@@ -229,18 +235,19 @@ async def test_the_practices_list_shows_recipients_only_of_practices_the_role_ma
 
 
 @pytest.mark.parametrize(
-    ("ref", "who", "status", "says"),
+    ("ref", "who", "refused"),
     [
-        ("nope", "commissioner", 404, "INC-42"),
-        ("INC-99", "commissioner", 404, "INC-99"),
-        ("INC-1", "practice X99001", 403, "INC-1 does not reach X99001"),
+        ("nope", "commissioner", (404, "INC-42")),
+        ("INC-99", "commissioner", (404, "INC-99")),
+        ("INC-1", "practice X99001", (403, "INC-1 does not reach X99001")),
     ],
     ids=["a bad ref", "an unknown incident", "another practice's incident"],
 )
 async def test_the_live_grid_is_refused_with_a_clear_status_before_it_streams(
-    client: TestClient, engine: AsyncEngine, ref: str, who: str, status: int, says: str
+    client: TestClient, engine: AsyncEngine, ref: str, who: str, refused: tuple[int, str]
 ) -> None:
     """A bad ref, an unknown incident or another practice's incident: a 4xx page saying why, no stream."""
+    status, says = refused
     role, _, ods = who.partition(" ")
     headers = await headers_for(engine, role, ods or "X99002")
     response = await client.get(
@@ -276,7 +283,7 @@ async def test_the_live_grid_streams_a_practice_only_its_own_cells_then_ends(
 async def test_a_flagged_preview_shows_the_verdict_and_the_open_needs_a_typed_reason(
     client: TestClient, engine: AsyncEngine
 ) -> None:
-    """An NHS number: the preview says it needs a reason; the open without one is 422, with one 201, audited."""
+    """An NHS number: the preview says "needs a reason"; no reason is 422, a reason 201 and audited."""
     comms = await headers_for(engine, "commissioner")
     body = {"title": "Call back", "message": NHS_NUMBER, "audience": {"ods": ["X99001"]}}
 
