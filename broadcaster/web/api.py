@@ -23,13 +23,14 @@ from broadcaster.delivery.store_health import driver_message
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
-from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
+from broadcaster.incidents.service import Actor, IncidentService, UpdateRequest
 from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
 from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
 from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
-from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
+from broadcaster.web.bodies import ReopenBody, UpdateBody, parse_body
+from broadcaster.web.console.send_requests import SHELF, SendBody, incident_request
 from broadcaster.web.errors import error_replies
 from broadcaster.web.metrics_route import PATH as METRICS_PATH
 from broadcaster.web.metrics_route import add_metrics_route
@@ -268,26 +269,13 @@ def _update_number(value: str) -> int:
 async def open_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
     principal = principal_of(request)
-    body = parse_body(OpenIncidentBody, await request.read())
-    settings = request.app[SETTINGS]
-    audience = Audience.parse(
-        everyone=body.audience.all, groups=body.audience.groups, ods_codes=body.audience.ods
-    )
+    # From a runbook (`runbook`, `fields`) or free text (`title`, `message`), as the console sends.
+    body = parse_body(SendBody, await request.read())
+    wanted = incident_request(body, shelf=await request.app[SHELF].ready(), settings=request.app[SETTINGS])
     if principal.scope is not None:
-        principal.require_practices(_reach(request, audience), what="open incidents")
+        principal.require_practices(_reach(request, wanted.audience), what="open incidents")
     stored = await request.app[SERVICE].open(
-        IncidentRequest(
-            title=body.title,
-            severity=body.severity,
-            content=content_from_text(
-                body.message,
-                sms_max_segments=settings.sms.max_segments,
-                confidentiality_override=body.confidentiality_override,
-            ),
-            audience=audience,
-            channels=frozenset(body.channels),
-            sms=body.sms,
-        ),
+        wanted,
         actor=actor,
     )
     request.app[DISPATCHER].wake()

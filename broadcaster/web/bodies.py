@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.core.models import IncidentStatus
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -26,19 +26,6 @@ class AudienceBody(BaseModel):
     all: bool = False
     groups: list[str] = []
     ods: list[str] = []
-
-
-class OpenIncidentBody(BaseModel):
-    model_config = _STRICT
-
-    title: Annotated[NonBlank, Field(max_length=200)]
-    message: NonBlank
-    severity: Severity = Severity.MAJOR
-    audience: AudienceBody
-    channels: Annotated[list[ChannelKind], Field(min_length=1)] = list(ChannelKind)
-    sms: bool | None = None
-    # Why identifying content the confidentiality check flags is safe to send; kept in the audit.
-    confidentiality_override: NonBlank | None = None
 
 
 class UpdateBody(BaseModel):

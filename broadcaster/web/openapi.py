@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody
+from broadcaster.web.bodies import ReopenBody, UpdateBody
 from broadcaster.web.console.send_requests import RetryBody, SendBody, UpdateSendBody
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -138,7 +138,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             422: "refused: audience, content, confidentiality or a missing setting; nothing was sent",
             429: "too many wrong tokens from this address",
         },
-        body=OpenIncidentBody,
+        body=SendBody,
         reply=_OPENED,
     ),
     ("GET", "/api/incidents/{ref}"): Operation(
