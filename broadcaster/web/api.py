@@ -27,9 +27,11 @@ from broadcaster.incidents.service import Actor, IncidentService, UpdateRequest
 from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
 from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
 from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
 from broadcaster.web.bodies import ReopenBody, UpdateBody, parse_body
+from broadcaster.web.console import routes as console
 from broadcaster.web.console.send_requests import SHELF, SendBody, incident_request
 from broadcaster.web.errors import error_replies
 from broadcaster.web.metrics_route import PATH as METRICS_PATH
@@ -39,11 +41,6 @@ from broadcaster.web.openapi import serve_document
 from broadcaster.web.sessions import csrf_guard, sessions_middleware
 from broadcaster.web.sign_in_pages import ACCOUNTS, THROTTLE, add_sign_in_routes
 
-ENGINE = web.AppKey("engine", AsyncEngine)
-SERVICE = web.AppKey("service", IncidentService)
-SETTINGS = web.AppKey("settings", Settings)
-DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-DIRECTORY = web.AppKey("directory", Directory)
 # Answered without a credential: the probes and the API's description, the public status pages,
 # feeds, CAP and banner, and the sign-in pages.
 SIGN_IN_PATHS = frozenset({"/login", "/login/code", "/logout"})
@@ -77,8 +74,6 @@ def make_app(
     """`keys`: the server key (accounts.server_keys.load_server_keys; `serve` passes it). Without
     one, a key made up for this app only: sessions end with it, and TOTP secrets sealed by the
     CLI cannot be read, so only tests and previews leave it out."""
-    # The console's handlers use this module's app keys, so it is imported once this module has loaded.
-    from broadcaster.web.console import routes as console  # noqa: PLC0415
 
     keys = keys or ServerKeys.from_secret(secrets.token_urlsafe(32))
     accounts = AccountService(engine=engine, keys=keys)

@@ -14,7 +14,7 @@ from broadcaster.accounts.permissions import Principal
 from broadcaster.core.errors import BroadcasterError
 from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus
 from broadcaster.incidents.queries import IncidentQueries, IncidentView
-from broadcaster.web.api import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
 from broadcaster.web.auth import actor_of, principal_of
 from broadcaster.web.bodies import BodyRefused
 from broadcaster.web.console.grid_cells import grid_html

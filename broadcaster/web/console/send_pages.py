@@ -17,7 +17,7 @@ from broadcaster.accounts.permissions import Principal
 from broadcaster.content.preview import SendPreview
 from broadcaster.core.errors import BroadcasterError
 from broadcaster.core.models import ChannelKind, Severity
-from broadcaster.web.api import DIRECTORY, DISPATCHER, SERVICE, SETTINGS
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, SERVICE, SETTINGS
 from broadcaster.web.auth import actor_of, principal_of
 from broadcaster.web.bodies import BodyRefused, parse_body
 from broadcaster.web.console.grid_cells import CHANNEL_NAMES
