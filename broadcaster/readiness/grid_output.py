@@ -36,7 +36,8 @@ def print_readiness_grid(grid: ReadinessGrid, names: dict[str, str], console: Co
     console.print("[bold]Reasons[/]")
     for cell in grid.cells:
         reason = escape(SCRUBBER.scrub(cell.reason))
-        console.print(f"  {cell.practice} {cell.channel.value}: {state_word(cell)}: {reason}", highlight=False)
+        where = f"{cell.practice} {cell.channel.value}"
+        console.print(f"  {where}: {state_word(cell)}: {reason}", highlight=False)
     counts = {word: sum(1 for c in grid.cells if state_word(c) == word) for word in ("ready", "not ready")}
     unchecked = len(grid.cells) - sum(counts.values())
     console.print(
