@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable
+
 from pydantic import BaseModel
 
 from broadcaster.core.models import ChannelKind
@@ -42,9 +46,10 @@ def _build(route: str, ctx: BuildContext) -> BuiltChannel:
 
 
 async def _probe(route: str, ctx: ProbeContext) -> Readiness:
-    from channels.apprise.url_probe import probe_apprise_url  # noqa: PLC0415  # apprise takes ~0.5 s to import
-
-    return await probe_apprise_url(route, ctx)
+    # Imported in a thread: apprise takes ~0.5 s to import, which would stall `serve`'s loop.
+    module = await asyncio.to_thread(importlib.import_module, "channels.apprise.url_probe")
+    probe: Callable[[str, ProbeContext], Awaitable[Readiness]] = module.probe_apprise_url
+    return await probe(route, ctx)
 
 
 # No limits: what the service behind a URL accepts varies; our caps apply (content.channel_limits).
