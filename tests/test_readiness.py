@@ -15,7 +15,7 @@ from tests.fakes.graph_api import PAGE_SCOPES, GraphFake, TokenInfo
 from tests.fakes.notify_api import NotifyFake
 from tests.fakes.smtp_server import running_smtp_server
 
-DAY = 86400
+DAY = 86400  # expiries sit half a day past whole days: collected long before they run
 PAGE, TOKEN = "300000000001", "tok-G10000-page-secret"
 
 
@@ -46,10 +46,10 @@ async def _graph_readiness(tmp_path: Path, aiohttp_server: object, info: TokenIn
 @pytest.mark.parametrize(
     ("info", "code", "line"),
     [
-        (TokenInfo(expires_at=int(time.time()) + 40 * DAY + 60), 0,
+        (TokenInfo(expires_at=int(time.time()) + 40 * DAY + DAY // 2), 0,
          "G10000 facebook: ready: page token valid, expires in 40 days"),
         (TokenInfo(), 0, "G10000 facebook: ready: page token valid, does not expire"),
-        (TokenInfo(expires_at=int(time.time()) + 3 * DAY + 60), 4,
+        (TokenInfo(expires_at=int(time.time()) + 3 * DAY + DAY // 2), 4,
          "G10000 facebook: not ready: page token expires in 3 days"),
         (TokenInfo(is_valid=False, subcode=463, expires_at=int(time.time()) - DAY), 4,
          "G10000 facebook: not ready: page token expired"),
