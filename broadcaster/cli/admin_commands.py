@@ -45,6 +45,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
     from broadcaster.delivery.runtime import open_database, running_dispatcher  # noqa: PLC0415
     from broadcaster.public.republisher import start_republisher  # noqa: PLC0415
+    from broadcaster.readiness.watch import start_readiness_watch  # noqa: PLC0415
     from broadcaster.web.api import make_app  # noqa: PLC0415
 
     settings = ctx.settings
@@ -76,6 +77,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
             republishing = start_republisher(engine, directory, settings, dispatcher)
+            readiness = start_readiness_watch(engine, settings, directory)  # every interval_hours
             structlog.get_logger(__name__).info(
                 "serving",
                 url=f"http://{host or settings.host}:{port or settings.port}",
@@ -84,10 +86,11 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             )
             await stop.wait()
             structlog.get_logger(__name__).info("stopping")
-            if republishing is not None:
-                republishing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await republishing
+            for task in (republishing, readiness):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await runner.cleanup()
 
     run_async(go)

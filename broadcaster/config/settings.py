@@ -107,6 +107,16 @@ class PublishSettings(BaseModel):
     timeout_seconds: PositiveFloat = 20.0
 
 
+class ReadinessSettings(BaseModel):
+    """`broadcaster readiness` and its daily run inside `serve` (broadcaster/readiness/)."""
+
+    interval_hours: PositiveFloat = 24.0  # how often `serve` checks every channel
+    # A commissioner told by email when a practice's channel stops being ready (once per change).
+    notify_email: str | None = None
+    concurrency: PositiveInt = 8  # checks in flight at once
+    timeout_seconds: PositiveFloat = 20.0  # one check past this is reported not ready
+
+
 class CoreSettings(BaseSettings):
     """Everything but the providers' sections, which Settings adds (see the module's docstring)."""
 
@@ -139,6 +149,7 @@ class CoreSettings(BaseSettings):
     sms: SmsPolicy = SmsPolicy()
     web: WebSettings = WebSettings()
     publish: PublishSettings = PublishSettings()
+    readiness: ReadinessSettings = ReadinessSettings()
     secrets: dict[str, SecretStr] = {}
 
     @classmethod
