@@ -213,6 +213,11 @@ class Directory:
     def endpoints_for(self, practice: Practice, *, exercise: bool) -> tuple[Endpoint, ...]:
         return self.exercise_endpoints(practice) if exercise else self.endpoints(practice)
 
+    def every_endpoint(self) -> list[Endpoint]:
+        """Every endpoint a message or a drill may go to: what `serve` builds routes for and
+        `check` checks the secrets of."""
+        return [e for p in self.practices for e in (*self.endpoints(p), *self.exercise_endpoints(p))]
+
     @cached_property
     def _endpoints_by_ods(self) -> dict[str, tuple[Endpoint, ...]]:
         return {p.ods: tuple(self._endpoints_of(p)) for p in self.practices}
