@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broadcaster.accounts.permissions import Role
 from broadcaster.config.settings import Settings
-from broadcaster.directory.practices import load_directory
+from broadcaster.directory.practices import Directory, load_directory
+from tests.accounts_helpers import KEYS, csrf_of, make_user, sign_in
 from tests.api_server import AUTH, TOKEN, api_client
 from tests.cli_runner import CliResult, cli_env, run_cli, run_cli_async
 from tests.fakes.graph_api import GraphFake
@@ -258,8 +260,66 @@ def test_drill_report_refuses_an_incident_that_was_not_an_exercise(tmp_path: Pat
 async def test_the_api_exercise_flag_reaches_no_public_endpoint(
     world: World, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    """POST /api/incidents with "exercise": true (the console's form sends the same body) goes to
-    the test endpoints and the outbox only, and the incident list says exercise."""
+    """POST /api/incidents with "exercise": true goes to the test endpoints and the outbox only,
+    the incident list says exercise and the public status page shows nothing of it."""
+    settings, directory = await _app_settings_and_directory(world, tmp_path)
+    body = {"title": TITLE, "message": "Call 0113 496 0000.", "audience": {"all": True}, "exercise": True}
+    async with api_client(engine, directory, tmp_path, settings=settings) as client:
+        response = await client.post("/api/incidents", json=body, headers=AUTH)
+        assert response.status == 201, await response.text()
+        await _all_delivered(client, 9)
+        listed = await (await client.get("/api/incidents", headers=AUTH)).json()
+        assert listed[0]["exercise"] is True
+        assert listed[0]["title"] == f"EXERCISE: {TITLE}"
+        public = await client.get("/status")
+        assert TITLE not in await public.text()
+    assert world.public_requests() == []
+    assert len(world.graph.posts_on(TEST_PAGE)) == 1
+    assert {n.to for n in world.notify.notifications} == {TEST_NUMBER}
+
+
+async def test_the_console_exercise_box_reaches_no_public_endpoint(
+    world: World, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The send form's "Exercise (drill)" box: the preview says EXERCISE, and the confirmed send
+    goes to the test endpoints and the outbox only."""
+    settings, directory = await _app_settings_and_directory(world, tmp_path)
+    async with api_client(engine, directory, tmp_path, settings=settings, keys=KEYS) as client:
+        totp, _ = await make_user(engine, "comms", Role.COMMISSIONER)
+        assert (await sign_in(client, "comms", totp)).status == 303
+        compose = await (await client.get("/send/compose")).text()
+        assert '<input type="checkbox" name="exercise" value="on"> Exercise (drill)' in compose
+        form = {
+            "csrf_token": await csrf_of(client, "/send/compose"),
+            "title": TITLE,
+            "message": "Call 0113 496 0000.",
+            "severity": "major",
+            "audience": "all",
+            "channel": ["facebook", "sms", "email"],
+            "exercise": "on",
+        }
+        preview = await client.post("/send/preview", data=form)
+        assert preview.status == 200
+        assert f"EXERCISE: {TITLE}" in await preview.text()
+        sent = await client.post("/send", data=form, allow_redirects=False)
+        assert sent.status == 303, await sent.text()
+        await _all_delivered(client, 9)
+    assert world.public_requests() == []
+    assert len(world.graph.posts_on(TEST_PAGE)) == 1
+    assert {a for m in world.smtp.recorder.received for a in m.rcpt_tos} == TEST_ADDRESSES
+
+
+async def _all_delivered(client: TestClient, count: int) -> None:
+    async def delivered() -> bool:
+        found = await (await client.get("/api/incidents/INC-1", headers=AUTH)).json()
+        return found["updates"][0]["deliveries"] == {"delivered": count}  # type: ignore[no-any-return]
+
+    await eventually_async(delivered)
+
+
+async def _app_settings_and_directory(world: World, tmp_path: Path) -> tuple[Settings, Directory]:
+    """The app's settings pointed at the fakes, and the directory without its apprise URL
+    (apprise's import reads files, which an event loop under blockbuster must not)."""
     env = world.env
     settings = Settings(
         outbox_dir=tmp_path / "api-outbox",
@@ -274,25 +334,32 @@ async def test_the_api_exercise_flag_reaches_no_public_endpoint(
         smtp={"host": world.smtp.host, "port": world.smtp.port, "security": "none"},
         secrets={ref: SecretStr(_token(ref)) for ref in (*REAL_PAGES, TEST_TOKEN_REF)},
     )
-    # Without the apprise URL: apprise's import reads files, which this event loop must not.
     no_apprise = tmp_path / "practices-api.yaml"
     no_apprise.write_text(DIRECTORY.replace("    apprise: [teams_two]\n", ""), encoding="utf-8")
-    directory = await asyncio.to_thread(load_directory, no_apprise)
-    body = {"title": TITLE, "message": "Call 0113 496 0000.", "audience": {"all": True}, "exercise": True}
-    async with api_client(engine, directory, tmp_path, settings=settings) as client:
-        response = await client.post("/api/incidents", json=body, headers=AUTH)
-        assert response.status == 201, await response.text()
+    return settings, await asyncio.to_thread(load_directory, no_apprise)
 
-        async def delivered() -> bool:
-            found = await (await client.get("/api/incidents/INC-1", headers=AUTH)).json()
-            return found["updates"][0]["deliveries"] == {"delivered": 9}  # type: ignore[no-any-return]
 
-        await eventually_async(delivered)
-        listed = await (await client.get("/api/incidents", headers=AUTH)).json()
-        assert listed[0]["exercise"] is True
-        assert listed[0]["title"] == f"EXERCISE: {TITLE}"
-        public = await client.get("/status")
-        assert TITLE not in await public.text()
-    assert world.public_requests() == []
-    assert len(world.graph.posts_on(TEST_PAGE)) == 1
-    assert {n.to for n in world.notify.notifications} == {TEST_NUMBER}
+def test_a_bad_test_number_in_the_exercise_block_is_named_by_check(tmp_path: Path) -> None:
+    """`check` refuses a landline among a practice's test numbers, naming the practice and field."""
+    (tmp_path / "practices.yaml").write_text(
+        DIRECTORY.replace("sms: {recipients: ['07700 900901']}", "sms: {recipients: ['0113 496 0000']}"),
+        encoding="utf-8",
+    )
+    done = run_cli(tmp_path, "check", env={"BROADCASTER_DIRECTORY": str(tmp_path / "practices.yaml")})
+    assert done.code == 2
+    assert "practice D00001 (Declared Surgery) [entry 1], field exercise.sms.recipients[0]" in done.err
+    assert "Traceback" not in done.err
+
+
+def test_check_asks_for_a_test_page_token_that_is_not_set(tmp_path: Path) -> None:
+    """A declared test page needs its token like any page: `check` names the missing secret."""
+    (tmp_path / "practices.yaml").write_text(DIRECTORY, encoding="utf-8")
+    secrets = {f"BROADCASTER_SECRETS__{ref.upper()}": _token(ref) for ref in REAL_PAGES}
+    env = {
+        "BROADCASTER_DIRECTORY": str(tmp_path / "practices.yaml"),
+        "BROADCASTER_SECRETS__TEAMS_TWO": "json://localhost/",
+        **secrets,
+    }
+    done = run_cli(tmp_path, "check", env=env)
+    assert done.code == 2
+    assert "fb_test_one" in done.err
