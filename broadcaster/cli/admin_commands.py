@@ -22,7 +22,7 @@ def check(ctx: CliContext) -> None:
 
     directory = ctx.directory  # raises with every problem listed
     endpoints = [e for p in directory.practices for e in directory.endpoints(p)]
-    check_endpoints_ready(ctx.settings, endpoints)
+    check_endpoints_ready(ctx.settings, directory.every_endpoint())  # a drill's test pages too
     routes = sorted({e.route for e in endpoints})
     stdout_console().print(
         f"{directory.path}: {len(directory.practices)} practices, {len(endpoints)} endpoints, "
@@ -55,8 +55,10 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
         secrets=settings.secret_values(),
     )
     directory = ctx.directory
-    routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
-    check_endpoints_ready(settings, [e for p in directory.practices for e in directory.endpoints(p)])
+    # A drill's test endpoints and outbox routes too: serve delivers what `send --exercise` queues.
+    endpoints = directory.every_endpoint()
+    routes = {e.route for e in endpoints}
+    check_endpoints_ready(settings, endpoints)
     keys = load_server_keys(settings)  # read (or created) before the event loop: file I/O
 
     async def go() -> None:

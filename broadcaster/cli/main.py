@@ -28,6 +28,11 @@ COMMANDS: dict[str, CommandEntry] = {
         "check",
         "Validate the practice directory and that every secret and provider setting it needs is set.",
     ),
+    "drill-report": CommandEntry(
+        "broadcaster.cli.drill_commands",
+        "drill_report",
+        "Show what an exercise (`send --exercise`) delivered per practice and channel, where and how fast.",
+    ),
     "list": CommandEntry(
         "broadcaster.cli.status_commands", "list_incidents", "List recent incidents, newest first."
     ),

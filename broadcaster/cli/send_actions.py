@@ -47,6 +47,7 @@ def open_and_send(
     groups: tuple[str, ...],
     ods_codes: tuple[str, ...],
     channels: tuple[str, ...],
+    exercise: bool,
     field_values: tuple[str, ...],
     sms: bool | None,
     sms_segments: int | None,
@@ -85,6 +86,7 @@ def open_and_send(
         sms=sms,
         runbook=runbook,
         fields=fields,
+        exercise=exercise,
     )
 
     async def go() -> ExitCode:
@@ -97,7 +99,9 @@ def open_and_send(
         async with open_database(settings) as engine:
             service = IncidentService(engine=engine, directory=directory, settings=settings)
             stored = await service.open(request, actor=ctx.actor())
-            stdout_console().print(f"Opened {stored.incident_ref}: {stored.deliveries} messages to send.")
+            kind = " (EXERCISE: test endpoints and the outbox only)" if exercise else ""
+            ref = stored.incident_ref
+            stdout_console().print(f"Opened {ref}{kind}: {stored.deliveries} messages to send.")
             return await deliver_and_watch(engine, settings, stored, wait=wait, console=stderr_console())
 
     sys.exit(run_async(go))

@@ -79,6 +79,13 @@ def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
     type=click.Choice([c.value for c in ChannelKind]),
     help="Limit to these channels (default: all the practice has).",
 )
+@click.option(
+    "--exercise",
+    is_flag=True,
+    help="A drill: every message is marked EXERCISE and goes only to the practices' test "
+    "endpoints (the directory's exercise: block) or the outbox; its updates too. "
+    "`broadcaster drill-report` shows what landed.",
+)
 @_content_options
 @click.pass_obj
 def send(
@@ -92,6 +99,7 @@ def send(
     groups: tuple[str, ...],
     ods_codes: tuple[str, ...],
     channels: tuple[str, ...],
+    exercise: bool,
     field_values: tuple[str, ...],
     sms: bool | None,
     sms_segments: int | None,
@@ -115,6 +123,7 @@ def send(
         groups=groups,
         ods_codes=ods_codes,
         channels=channels,
+        exercise=exercise,
         field_values=field_values,
         sms=sms,
         sms_segments=sms_segments,

@@ -76,9 +76,10 @@ def list_incidents(ctx: CliContext) -> None:
         if not found:
             console.print("No incidents yet. `broadcaster send --help` shows how to open one.")
         for record in found:
+            drill = "EXERCISE: " if record.exercise and not record.title.startswith("EXERCISE") else ""
             console.print(
                 f"{record.ref:<8} {record.status.value:<13} {record.severity.value:<8} "
-                f"{record.title}  ({record.audience.describe()})"
+                f"{drill}{record.title}  ({record.audience.describe()})"
             )
 
     run_async(go)

@@ -63,6 +63,7 @@ def print_status_grid(grid: DeliveryGrid, names: dict[str, str], console: Consol
     console.print(
         f"[bold]{record.ref}[/] {escape(record.title)}  status: {record.status.value}"
         f"  severity: {record.severity.value}"
+        + ("  [bold]EXERCISE[/] (a drill: test endpoints and the outbox only)" if record.exercise else "")
     )
     console.print(
         f"Showing update {seq} ({update.status.value}) of {len(grid.incident.updates)}; "

@@ -17,7 +17,12 @@ from channels.apprise.spec import APPRISE_APPRISE_SPEC, SMS_APPRISE_SPEC
 from channels.email.spec import EMAIL_SMTP_SPEC
 from channels.facebook.spec import FACEBOOK_GRAPH_SPEC
 from channels.notify.spec import EMAIL_NOTIFY_SPEC, SMS_NOTIFY_SPEC
-from channels.outbox.spec import EMAIL_OUTBOX_SPEC, FACEBOOK_OUTBOX_SPEC, SMS_OUTBOX_SPEC
+from channels.outbox.spec import (
+    APPRISE_OUTBOX_SPEC,
+    EMAIL_OUTBOX_SPEC,
+    FACEBOOK_OUTBOX_SPEC,
+    SMS_OUTBOX_SPEC,
+)
 
 PROVIDERS: Sequence[ProviderSpec] = (
     FACEBOOK_GRAPH_SPEC,
@@ -29,6 +34,7 @@ PROVIDERS: Sequence[ProviderSpec] = (
     EMAIL_NOTIFY_SPEC,
     EMAIL_OUTBOX_SPEC,
     APPRISE_APPRISE_SPEC,
+    APPRISE_OUTBOX_SPEC,
 )
 
 # What a practice's channel goes through when neither it nor the directory's defaults say.

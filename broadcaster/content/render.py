@@ -173,13 +173,15 @@ def plan_deliveries(
     heading: UpdateHeading,
     texts: ChannelTexts,
     channels: frozenset[ChannelKind],
+    exercise: bool = False,
 ) -> list[PlannedDelivery]:
-    """Every (practice, channel, recipient) this update goes to, with its rendered content."""
+    """Every (practice, channel, recipient) this update goes to, with its rendered content;
+    a drill's (`exercise`) go to the practices' test endpoints or the outbox instead."""
     check_placeholders(texts, practices)
     planned = []
     for practice in practices:
         rendered = render_for_practice(heading, texts, practice)
-        for endpoint in directory.endpoints(practice):
+        for endpoint in directory.endpoints_for(practice, exercise=exercise):
             if endpoint.channel in channels:
                 planned.append(PlannedDelivery(endpoint, rendered[endpoint.channel]))
     return planned

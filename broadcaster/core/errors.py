@@ -73,3 +73,7 @@ class LifecycleRefused(BroadcasterError):
 
 class ConflictError(BroadcasterError):
     """Others kept changing the incident while this request was being written; nothing was."""
+
+
+class NotAnExercise(BroadcasterError):
+    """A drill report was asked for an incident that was sent for real."""

@@ -12,6 +12,10 @@ Format (YAML; see docs/directory.md):
         sms: {recipients: ["07700 900001"]}
         email: {recipients: [manager@riverside.example]}
         apprise: [teams_north]                                       # secret names of apprise URLs
+        exercise:                        # optional: where a drill (`send --exercise`) goes instead
+          facebook: {page_id: "100000000000901", token: fb_test_page}
+          sms: {recipients: ["07700 900901"]}
+          email: {recipients: [drills@riverside.example]}
 
 Secrets are referenced by name and resolved from settings; a value that looks like a real token
 is refused here so it can never be committed by accident.
@@ -20,7 +24,7 @@ is refused here so it can never be committed by accident.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -41,11 +45,19 @@ from broadcaster.core.control_characters import first_in_line, first_in_message
 from broadcaster.core.errors import DirectoryError, FileProblem
 from broadcaster.core.models import ChannelKind
 from broadcaster.core.phone import NotAUkMobile, normalise_uk_mobile
+from channels.outbox.spec import APPRISE_OUTBOX, EMAIL_OUTBOX, FACEBOOK_OUTBOX, SMS_OUTBOX
 
 _SECRET_REF = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _LOOKS_LIKE_A_TOKEN = re.compile(r"^(EAA|eaa)[A-Za-z0-9]{20,}")  # Facebook tokens start EAA
 _PLACEHOLDER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 BUILT_IN_PLACEHOLDERS = ("practice_name", "ods")
+# Where a drill goes on a channel the practice declared no test endpoint for.
+_OUTBOX_ROUTES = {
+    ChannelKind.FACEBOOK: FACEBOOK_OUTBOX,
+    ChannelKind.SMS: SMS_OUTBOX,
+    ChannelKind.EMAIL: EMAIL_OUTBOX,
+    ChannelKind.APPRISE: APPRISE_OUTBOX,
+}
 
 
 def _secret_reference(value: str) -> str:
@@ -104,6 +116,15 @@ class EmailEndpoint(_Strict):
     provider: EmailProvider | None = None
 
 
+class ExerciseEndpoints(_Strict):
+    """A practice's test endpoints: what a drill sends to instead of the real ones."""
+
+    facebook: FacebookEndpoint | None = None
+    sms: SmsEndpoint | None = None
+    email: EmailEndpoint | None = None
+    apprise: list[SecretRef] = []
+
+
 class Defaults(_Strict):
     facebook_provider: FacebookProvider = DEFAULT_PROVIDERS[ChannelKind.FACEBOOK].provider
     sms_provider: SmsProvider = DEFAULT_PROVIDERS[ChannelKind.SMS].provider
@@ -122,6 +143,7 @@ class Practice(_Strict):
     sms: SmsEndpoint | None = None
     email: EmailEndpoint | None = None
     apprise: list[SecretRef] = []
+    exercise: ExerciseEndpoints | None = None
 
     @field_validator("ods", mode="before")
     @classmethod
@@ -182,9 +204,52 @@ class Directory:
         """Where this practice's messages go: worked out once per directory, not per send."""
         return self._endpoints_by_ods[practice.ods]
 
+    def exercise_endpoints(self, practice: Practice) -> tuple[Endpoint, ...]:
+        """Where a drill's messages for this practice go: on each channel the practice has, its
+        declared test endpoints, else its own recipients through that channel's outbox route,
+        so nothing of a drill leaves the machine unless someone named where it may go."""
+        return self._exercise_endpoints_by_ods[practice.ods]
+
+    def endpoints_for(self, practice: Practice, *, exercise: bool) -> tuple[Endpoint, ...]:
+        return self.exercise_endpoints(practice) if exercise else self.endpoints(practice)
+
+    def every_endpoint(self) -> list[Endpoint]:
+        """Every endpoint a message or a drill may go to: what `serve` builds routes for and
+        `check` checks the secrets of."""
+        return [e for p in self.practices for e in (*self.endpoints(p), *self.exercise_endpoints(p))]
+
     @cached_property
     def _endpoints_by_ods(self) -> dict[str, tuple[Endpoint, ...]]:
         return {p.ods: tuple(self._endpoints_of(p)) for p in self.practices}
+
+    @cached_property
+    def _exercise_endpoints_by_ods(self) -> dict[str, tuple[Endpoint, ...]]:
+        return {p.ods: tuple(self._exercise_endpoints_of(p)) for p in self.practices}
+
+    def _exercise_endpoints_of(self, practice: Practice) -> list[Endpoint]:
+        declared = practice.exercise or ExerciseEndpoints()
+        tests = self._endpoints_of(
+            practice.model_copy(
+                update={
+                    "facebook": declared.facebook,
+                    "sms": declared.sms,
+                    "email": declared.email,
+                    "apprise": declared.apprise,
+                }
+            )
+        )
+        declared_channels = {e.channel for e in tests}
+        out = []
+        for channel in dict.fromkeys(e.channel for e in self.endpoints(practice)):  # in order
+            if channel in declared_channels:
+                out += [e for e in tests if e.channel is channel]
+            else:
+                out += [
+                    replace(e, route=_OUTBOX_ROUTES[channel], credential_ref=None)
+                    for e in self.endpoints(practice)
+                    if e.channel is channel
+                ]
+        return out
 
     def by_ods(self) -> dict[str, Practice]:
         return {p.ods: p for p in self.practices}

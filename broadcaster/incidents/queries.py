@@ -8,6 +8,7 @@ result writer's outcome stream, not by polling).
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.core.errors import UnknownIncident
+from broadcaster.core.errors import NotAnExercise, UnknownIncident
 from broadcaster.core.incident_refs import incident_ref
 from broadcaster.core.models import FINAL_STATES, ChannelKind, DeliveryState, IncidentStatus, Severity
 from broadcaster.delivery.outcome_stream import OutcomeStream
@@ -42,6 +43,7 @@ class IncidentSummary:
     created_by: str
     created_at: float
     resolved_at: float | None
+    exercise: bool = False  # a drill: test endpoints and the outbox only, never public
 
     @property
     def ref(self) -> str:
@@ -61,6 +63,7 @@ class IncidentSummary:
             created_by=record.created_by,
             created_at=record.created_at,
             resolved_at=record.resolved_at,
+            exercise=record.exercise,
         )
 
 
@@ -125,6 +128,44 @@ class DeliveryGrid:
         return Counter(d.state for d in self.deliveries if d.update_seq == self.shown_seq)
 
 
+@dataclass(frozen=True, slots=True)
+class DrillLine:
+    """One message of a drill: where it went and how long it took to land."""
+
+    practice: str
+    channel: ChannelKind
+    update_seq: int
+    route: str  # a test endpoint's real route, or an outbox route
+    recipient: str
+    state: DeliveryState
+    attempts: int
+    seconds: float | None  # from the update being written to delivered; None until delivered
+
+
+@dataclass(frozen=True, slots=True)
+class DrillReport:
+    """What a drill reached, practice by channel (`broadcaster drill-report`)."""
+
+    incident: IncidentView
+    lines: list[DrillLine]  # by practice, channel, recipient, update
+
+    @property
+    def delivered(self) -> int:
+        return sum(1 for line in self.lines if line.state is DeliveryState.DELIVERED)
+
+    @property
+    def times(self) -> list[float]:
+        return sorted(line.seconds for line in self.lines if line.seconds is not None)
+
+    @property
+    def median_seconds(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def slowest_seconds(self) -> float | None:
+        return self.times[-1] if self.times else None
+
+
 class IncidentQueries:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -167,6 +208,34 @@ class IncidentQueries:
             a for a in await queries.endpoints_needing_attention(self._engine) if a[0] in shown_practices
         ]
         return DeliveryGrid(incident, shown, records, attention, await self.public_copy(incident_id))
+
+    async def drill_report(self, incident_id: int) -> DrillReport:
+        """Every message of a drill with how fast it landed; NotAnExercise for a real incident."""
+        incident = await self.incident(incident_id)
+        if not incident.summary.exercise:
+            raise NotAnExercise(
+                f"{incident.ref} was not an exercise: a drill report covers only incidents sent "
+                "with `broadcaster send --exercise`; `broadcaster status` shows this one"
+            )
+        written = {u.record.seq: u.record.created_at for u in incident.updates}
+        lines = [
+            DrillLine(
+                practice=r.practice,
+                channel=r.channel,
+                update_seq=r.update_seq,
+                route=r.route,
+                recipient=r.recipient,
+                state=r.state,
+                attempts=r.attempts,
+                seconds=(
+                    max(0.0, r.delivered_at - written[r.update_seq])
+                    if r.delivered_at is not None and r.state is DeliveryState.DELIVERED
+                    else None
+                ),
+            )
+            for r in await queries.deliveries_of(self._engine, incident_id)
+        ]
+        return DrillReport(incident, lines)
 
     async def public_copy(self, incident_id: int) -> PublicCopyState | None:
         """The latest public-copy attempt recorded for this incident, or None if none was."""

@@ -45,6 +45,9 @@ PREVIEW_REF = "INC-NEW"
 # (each lost race costs one more render, outside any transaction): enough for every sender of
 # one incident at once; past it the sender is told to try again.
 _UPDATE_TRIES = 8
+# How a drill's every message reads, so no one who sees one acts on it.
+EXERCISE_TITLE_PREFIX = "EXERCISE: "
+EXERCISE_TEXT_PREFIX = "EXERCISE - no action needed. "
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class IncidentRequest:
     sms: bool | None = None  # None: the SMS policy decides
     runbook: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    exercise: bool = False  # a drill: marked EXERCISE, sent only to test endpoints or the outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +131,7 @@ class IncidentService:
 
     def preview_opening(self, request: IncidentRequest) -> SendPreview:
         """Everything the opening message would send (the dry run shows exactly this)."""
-        request = replace(request, title=check_title(request.title))
+        request = _checked_opening(request)
         return self._preview(self._plan_opening(request, PREVIEW_REF), request.content)
 
     def _plan_opening(self, request: IncidentRequest, ref: str) -> _Plan:
@@ -135,12 +139,13 @@ class IncidentService:
         channels = channels_for_update(
             self._settings, incident_channels=request.channels, seq=0, status=heading.status, sms=request.sms
         )
-        plan = self._plan(request.audience.select(self._directory), heading, request.content, channels)
+        practices = request.audience.select(self._directory)
+        plan = self._plan(practices, heading, request.content, channels, exercise=request.exercise)
         _refuse_if_nobody(plan, "the new incident's first message", channels, request.channels)
         return plan
 
     async def open(self, request: IncidentRequest, *, actor: Actor) -> StoredUpdate:
-        request = replace(request, title=check_title(request.title))  # the one check every trigger meets
+        request = _checked_opening(request)  # the one check every trigger meets
         # Refuse now, before the transaction; rendering thousands of practices is CPU work, so it
         # runs in a worker thread while the event loop keeps the dispatcher and the API going.
         plan = await asyncio.to_thread(self._plan_opening, request, PROVISIONAL_REF)
@@ -154,6 +159,7 @@ class IncidentService:
                 created_by=actor.name,
                 runbook=request.runbook,
                 fields=request.fields,
+                exercise=request.exercise,
             ),
             opening=NewUpdate(
                 status=IncidentStatus.INVESTIGATING,
@@ -168,7 +174,12 @@ class IncidentService:
                 "incident_opened",
                 request.content,
                 plan.findings,
-                {"title": request.title, "audience": request.audience.describe(), "runbook": request.runbook},
+                {
+                    "title": request.title,
+                    "audience": request.audience.describe(),
+                    "runbook": request.runbook,
+                    "exercise": request.exercise,
+                },
             ),
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
@@ -182,6 +193,7 @@ class IncidentService:
     async def preview_update(self, incident_id: int, request: UpdateRequest) -> SendPreview:
         incident = await self.incident(incident_id)
         check_update_allowed(incident.ref, incident.summary.status, reopens=request.reopens)
+        request = _marked_update(incident, request)
         plan = self._plan_update(incident, request)
         return self._preview(plan, request.content)
 
@@ -199,7 +211,7 @@ class IncidentService:
         practices = record.audience.select(self._directory)
         if request.practices is not None:
             practices = [p for p in practices if p.ods in request.practices]
-        plan = self._plan(practices, heading, request.content, channels)
+        plan = self._plan(practices, heading, request.content, channels, exercise=record.exercise)
         _refuse_if_nobody(plan, f"update {seq} of {record.ref}", channels, record.channels)
         return plan
 
@@ -211,9 +223,10 @@ class IncidentService:
             # The lifecycle rules hold under the write lock: the store refuses the write if any
             # update (and so any status change) landed after this read.
             check_update_allowed(incident.ref, incident.summary.status, reopens=request.reopens)
-            plan = await asyncio.to_thread(self._plan_update, incident, request)
+            marked = _marked_update(incident, request)
+            plan = await asyncio.to_thread(self._plan_update, incident, marked)
             try:
-                return await self._write_update(incident, request, plan, actor)
+                return await self._write_update(incident, marked, plan, actor)
             except UpdateRaced:
                 continue
         raise ConflictError(
@@ -290,10 +303,13 @@ class IncidentService:
         heading: UpdateHeading,
         content: MessageContent,
         channels: frozenset[ChannelKind],
+        *,
+        exercise: bool,
     ) -> _Plan:
         # Only the channels some of these practices have: a long message for Facebook alone is
         # not refused for being too long for a text nobody gets.
-        channels &= {e.channel for p in practices for e in self._directory.endpoints(p)}
+        reached = (self._directory.endpoints_for(p, exercise=exercise) for p in practices)
+        channels &= {e.channel for endpoints in reached for e in endpoints}
         check_message_sizes(content.texts, channels=channels)  # before anything reads the text
         check_sms_has_words(content.texts, channels=channels)
         findings = check_confidentiality(
@@ -305,6 +321,7 @@ class IncidentService:
             heading=heading,
             texts=content.texts,
             channels=channels,
+            exercise=exercise,
         )
         check_channel_limits(planned, sms_max_segments=content.sms_max_segments)
         check_endpoints_ready(self._settings, (p.endpoint for p in planned))
@@ -321,6 +338,42 @@ class IncidentService:
         if self._engine is None:
             raise RuntimeError("this IncidentService was built for previews only")
         return self._engine
+
+
+def _checked_opening(request: IncidentRequest) -> IncidentRequest:
+    """The title checked; a drill's title and texts marked EXERCISE first, so the length
+    checks see what is sent."""
+    if not request.exercise:
+        return replace(request, title=check_title(request.title))
+    title = request.title.strip()
+    if not title.upper().startswith(EXERCISE_TITLE_PREFIX.strip().upper()):
+        title = EXERCISE_TITLE_PREFIX + title
+    return replace(request, title=check_title(title), content=_marked_content(request.content))
+
+
+def _marked_update(incident: IncidentView, request: UpdateRequest) -> UpdateRequest:
+    """An update of a drill is marked as its opening was (its title already is, in the store)."""
+    if not incident.summary.exercise:
+        return request
+    return replace(request, content=_marked_content(request.content))
+
+
+def _marked_content(content: MessageContent) -> MessageContent:
+    def mark(text: str) -> str:
+        return text if text.startswith(EXERCISE_TEXT_PREFIX) else EXERCISE_TEXT_PREFIX + text
+
+    texts = content.texts
+    return replace(
+        content,
+        texts=replace(
+            texts,
+            sms=mark(texts.sms),
+            facebook=mark(texts.facebook),
+            email_body=mark(texts.email_body),
+            plain=mark(texts.plain),
+        ),
+        summary=mark(content.summary),
+    )
 
 
 def _refuse_if_nobody(

@@ -31,10 +31,10 @@ def is_public(summary: IncidentSummary) -> bool:
     """Whether an incident's updates may be published.
 
     The one rule every public form goes through: only incidents whose sender chose to tell
-    patients. When exercises and drafts arrive they must be excluded here too, so they never
-    reach a page, a feed, a CAP alert or a banner.
+    patients, and never an exercise (a drill reached only test endpoints). When drafts arrive
+    they must be excluded here too, so they never reach a page, a feed, a CAP alert or a banner.
     """
-    return bool(summary.channels & PATIENT_CHANNELS)
+    return not summary.exercise and bool(summary.channels & PATIENT_CHANNELS)
 
 
 @dataclass(frozen=True, slots=True)

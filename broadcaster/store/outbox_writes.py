@@ -71,6 +71,7 @@ async def open_incident(
                 channels=sorted(incident.channels),
                 created_by=incident.created_by,
                 created_at=now,
+                exercise=incident.exercise,
             )
         )
         incident_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert

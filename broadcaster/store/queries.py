@@ -38,6 +38,7 @@ def _incident(row: Row[tuple[object, ...]]) -> IncidentRecord:
         created_by=m["created_by"],
         created_at=m["created_at"],
         resolved_at=m["resolved_at"],
+        exercise=bool(m["exercise"]),
     )
 
 

@@ -23,6 +23,7 @@ class NewIncident:
     created_by: str
     runbook: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    exercise: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class IncidentRecord:
     created_by: str
     created_at: float
     resolved_at: float | None
+    exercise: bool = False
 
     @property
     def ref(self) -> str:

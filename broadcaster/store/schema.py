@@ -44,6 +44,8 @@ incidents = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("resolved_at", Float),
+    # A drill: sent only to test endpoints or the outbox, never public (0003).
+    Column("exercise", Boolean, nullable=False, server_default=text("false")),
 )
 
 updates = Table(

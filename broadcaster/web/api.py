@@ -189,6 +189,7 @@ async def incidents_index(request: web.Request) -> web.Response:
                 "severity": r.severity.value,
                 "audience": r.audience.describe(),
                 "created_at": r.created_at,
+                "exercise": r.exercise,
             }
             for r in found
         ]

@@ -116,7 +116,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["ref", "title", "status", "severity", "audience", "created_at"],
+                "required": ["ref", "title", "status", "severity", "audience", "created_at", "exercise"],
                 "properties": {
                     "ref": {"type": "string"},
                     "title": {"type": "string"},
@@ -124,6 +124,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                     "severity": {"type": "string"},
                     "audience": {"type": "string"},
                     "created_at": {"type": "number"},
+                    "exercise": {"type": "boolean", "description": "a drill: test endpoints only"},
                 },
             },
         },

@@ -9,6 +9,7 @@ from channels.email.spec import SMTP_SETTINGS
 FACEBOOK_OUTBOX = "facebook/outbox"
 SMS_OUTBOX = "sms/outbox"
 EMAIL_OUTBOX = "email/outbox"
+APPRISE_OUTBOX = "apprise/outbox"  # only drills use it: a directory names no apprise provider
 
 
 def _build(route: str, ctx: BuildContext) -> BuiltChannel:
@@ -48,4 +49,10 @@ EMAIL_OUTBOX_SPEC = ProviderSpec(
     kind=ChannelKind.EMAIL,
     provider="outbox",
     build=lambda ctx: _build(EMAIL_OUTBOX, ctx),
+)
+APPRISE_OUTBOX_SPEC = ProviderSpec(
+    route=APPRISE_OUTBOX,
+    kind=ChannelKind.APPRISE,
+    provider="outbox",
+    build=lambda ctx: _build(APPRISE_OUTBOX, ctx),
 )

@@ -99,6 +99,12 @@ async def _compose(
         for c in ChannelKind
     )
     parts.append(f"<fieldset><legend>Channels</legend>{boxes}</fieldset>")
+    drill = " checked" if given.get("exercise") == "on" else ""
+    parts.append(
+        f'<p><label><input type="checkbox" name="exercise" value="on"{drill}> Exercise (drill)</label> '
+        "<small>Every message is marked EXERCISE and goes only to the practices' test endpoints "
+        "or the outbox, never to patients.</small></p>"
+    )
     parts.append('<p><button type="submit">Preview</button></p></form>')
     title = book.spec.title if book is not None else "Free text"
     return console_page(title, "".join(parts), who=who, status=status)
@@ -136,6 +142,7 @@ def send_body_of(form: MultiDictProxy[Any], who: Principal) -> SendBody:
             "ods": ods if audience == "practices" else [],
         },
         "channels": [str(v) for v in form.getall("channel", [])],
+        "exercise": form.get("exercise") == "on",
     }
     for key in ("runbook", "title", "message", "severity", "confidentiality_override"):
         value = str(form.get(key, "")).strip()

@@ -45,6 +45,8 @@ class SendBody(BaseModel):
     channels: Annotated[list[ChannelKind], Field(min_length=1)] = list(ChannelKind)
     sms: bool | None = None
     confidentiality_override: NonBlank | None = None
+    # A drill: marked EXERCISE, sent only to the practices' test endpoints or the outbox.
+    exercise: bool = False
 
     @model_validator(mode="wrap")
     @classmethod
@@ -167,6 +169,7 @@ def incident_request(body: SendBody, *, shelf: RunbookShelf, settings: Settings)
         sms=body.sms,
         runbook=body.runbook,
         fields=dict(body.fields) if body.runbook else {},
+        exercise=body.exercise,
     )
 
 

@@ -1,0 +1,26 @@
+"""incidents.exercise: a drill, sent only to test endpoints or the outbox and never public
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02 16:30:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("incidents") as batch:
+        batch.add_column(sa.Column("exercise", sa.Boolean(), server_default=sa.text("false"), nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("exercise")
