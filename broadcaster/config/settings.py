@@ -33,7 +33,7 @@ from pydantic_settings import (
 from broadcaster.config.providers import PROVIDERS
 from broadcaster.config.shipped_files import example_directory_path
 from broadcaster.core.errors import ConfigError
-from broadcaster.core.models import IncidentStatus
+from broadcaster.core.models import IncidentStatus, Severity
 from broadcaster.core.provider_spec import ProviderSpec
 from broadcaster.core.setting_types import Port, PositiveFloat, PositiveInt
 
@@ -107,6 +107,17 @@ class PublishSettings(BaseModel):
     timeout_seconds: PositiveFloat = 20.0
 
 
+class MonitorSettings(BaseModel):
+    """What an alert from a monitor (the webhooks under /api/hooks) opens when it says little."""
+
+    # The runbook an alert without a `runbook` label uses; without either, it needs a message.
+    default_runbook: str | None = None
+    # The group an alert without an `ods` or `group` label is for; without either, it is refused.
+    default_group: str | None = None
+    default_severity: Severity = Severity.MAJOR  # for free-text alerts (a runbook has its own)
+    resolved_message: str = "This is working again. Thank you for your patience."
+
+
 class CoreSettings(BaseSettings):
     """Everything but the providers' sections, which Settings adds (see the module's docstring)."""
 
@@ -139,6 +150,7 @@ class CoreSettings(BaseSettings):
     sms: SmsPolicy = SmsPolicy()
     web: WebSettings = WebSettings()
     publish: PublishSettings = PublishSettings()
+    monitor: MonitorSettings = MonitorSettings()
     secrets: dict[str, SecretStr] = {}
 
     @classmethod
