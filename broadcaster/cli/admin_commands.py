@@ -44,6 +44,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     from broadcaster.config.log_setup import configure_logging  # noqa: PLC0415
     from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
     from broadcaster.delivery.runtime import open_database, running_dispatcher  # noqa: PLC0415
+    from broadcaster.monitoring.health_checks import health_monitor_for, run_health_checks  # noqa: PLC0415
     from broadcaster.public.republisher import start_republisher  # noqa: PLC0415
     from broadcaster.web.api import make_app  # noqa: PLC0415
 
@@ -57,6 +58,8 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     routes = {e.route for p in directory.practices for e in directory.endpoints(p)}
     check_endpoints_ready(settings, [e for p in directory.practices for e in directory.endpoints(p)])
     keys = load_server_keys(settings)  # read (or created) before the event loop: file I/O
+    has_checks = any(p.checks for p in directory.practices) or bool(directory.group_checks)
+    runbooks = ctx.runbooks if has_checks and settings.monitor.checks_in_serve else None
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -76,6 +79,16 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
             republishing = start_republisher(engine, directory, settings, dispatcher)
+            checking = None
+            if runbooks is not None:
+                checks = health_monitor_for(
+                    engine=engine,
+                    directory=directory,
+                    settings=settings,
+                    runbooks=runbooks,
+                    acted=dispatcher.wake,
+                )
+                checking = asyncio.create_task(run_health_checks(checks))
             structlog.get_logger(__name__).info(
                 "serving",
                 url=f"http://{host or settings.host}:{port or settings.port}",
@@ -84,6 +97,9 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             )
             await stop.wait()
             structlog.get_logger(__name__).info("stopping")
+            if checking is not None:
+                checking.cancel()
+                await asyncio.gather(checking, return_exceptions=True)
             if republishing is not None:
                 republishing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

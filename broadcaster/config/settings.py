@@ -116,6 +116,8 @@ class MonitorSettings(BaseModel):
     default_group: str | None = None
     default_severity: Severity = Severity.MAJOR  # for free-text alerts (a runbook has its own)
     resolved_message: str = "This is working again. Thank you for your patience."
+    check_concurrency: PositiveInt = 50  # health-check probes in flight at once
+    checks_in_serve: bool = True  # false when `broadcaster monitor` runs the checks instead
 
 
 class CoreSettings(BaseSettings):

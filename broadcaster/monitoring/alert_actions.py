@@ -78,11 +78,20 @@ class AlertActions:
         self._engine, self._service, self._settings = engine, service, settings
         self._runbook, self._now = runbook, clock
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     def check(self, alert: Alert) -> None:
         """Refuse an alert that cannot become an incident (no practices, no runbook or wording,
         a missing runbook field) before any alert of its delivery is acted on."""
         if alert.firing:
             self._opening(alert)
+
+    def preview(self, alert: Alert) -> None:
+        """`check`, and render the opening for every practice it reaches (a placeholder a
+        practice lacks, a missing secret): for configured checks, at start-up."""
+        self._service.preview_opening(self._opening(alert).request)
 
     async def apply(self, alert: Alert, *, actor: Actor) -> AlertResult:
         result = await (self._fire(alert, actor) if alert.firing else self._resolve(alert, actor))
