@@ -45,6 +45,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
     from broadcaster.delivery.runtime import open_database, running_dispatcher  # noqa: PLC0415
     from broadcaster.monitoring.health_checks import health_monitor_for, run_health_checks  # noqa: PLC0415
+    from broadcaster.monitoring.heartbeat import run_heartbeat  # noqa: PLC0415
     from broadcaster.public.republisher import start_republisher  # noqa: PLC0415
     from broadcaster.web.api import make_app  # noqa: PLC0415
 
@@ -70,6 +71,17 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             open_database(settings) as engine,
             running_dispatcher(engine, settings, routes) as dispatcher,
         ):
+            checks = (
+                health_monitor_for(
+                    engine=engine,
+                    directory=directory,
+                    settings=settings,
+                    runbooks=runbooks,
+                    acted=dispatcher.wake,
+                )
+                if runbooks is not None
+                else None  # built before serving: a check that could never be sent stops the start
+            )
             runner = web.AppRunner(
                 make_app(
                     engine=engine, settings=settings, directory=directory, dispatcher=dispatcher, keys=keys
@@ -79,16 +91,17 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
             republishing = start_republisher(engine, directory, settings, dispatcher)
-            checking = None
-            if runbooks is not None:
-                checks = health_monitor_for(
+            background: list[asyncio.Task[None]] = []
+            if settings.heartbeat_url is not None:
+                beat = run_heartbeat(
+                    url=settings.heartbeat_url.get_secret_value(),
+                    every_seconds=settings.heartbeat_seconds,
                     engine=engine,
-                    directory=directory,
-                    settings=settings,
-                    runbooks=runbooks,
-                    acted=dispatcher.wake,
+                    dispatcher=dispatcher,
                 )
-                checking = asyncio.create_task(run_health_checks(checks))
+                background.append(asyncio.create_task(beat))
+            if checks is not None:
+                background.append(asyncio.create_task(run_health_checks(checks)))
             structlog.get_logger(__name__).info(
                 "serving",
                 url=f"http://{host or settings.host}:{port or settings.port}",
@@ -97,9 +110,9 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             )
             await stop.wait()
             structlog.get_logger(__name__).info("stopping")
-            if checking is not None:
-                checking.cancel()
-                await asyncio.gather(checking, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             if republishing is not None:
                 republishing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

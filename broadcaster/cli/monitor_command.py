@@ -26,6 +26,7 @@ def monitor(ctx: CliContext) -> None:
     from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
     from broadcaster.delivery.runtime import open_database, running_dispatcher  # noqa: PLC0415
     from broadcaster.monitoring.health_checks import health_monitor_for, run_health_checks  # noqa: PLC0415
+    from broadcaster.monitoring.heartbeat import run_heartbeat  # noqa: PLC0415
 
     settings, directory = ctx.settings, ctx.directory
     configure_logging(
@@ -58,14 +59,23 @@ def monitor(ctx: CliContext) -> None:
                 runbooks=runbooks,
                 acted=dispatcher.wake,
             )
-            running = asyncio.create_task(run_health_checks(checks))
+            background: list[asyncio.Task[None]] = [asyncio.create_task(run_health_checks(checks))]
+            if settings.heartbeat_url is not None:
+                beat = run_heartbeat(
+                    url=settings.heartbeat_url.get_secret_value(),
+                    every_seconds=settings.heartbeat_seconds,
+                    engine=engine,
+                    dispatcher=dispatcher,
+                )
+                background.append(asyncio.create_task(beat))
             structlog.get_logger(__name__).info(
                 "monitoring",
                 checks=sum(len(c.targets) for c in checks.causes),
                 kinds=[c.name for c in checks.causes],
             )
             await stop.wait()
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
 
     run_async(go)

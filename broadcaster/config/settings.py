@@ -145,6 +145,10 @@ class CoreSettings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_token: SecretStr | None = None  # bearer token for the HTTP API's write endpoints
+    # A dead man's switch (a healthchecks.io check's ping URL) pinged while the dispatcher is
+    # healthy; a secret, since anyone holding it can keep the switch quiet.
+    heartbeat_url: SecretStr | None = None
+    heartbeat_seconds: PositiveFloat = 60.0
     node_name: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
     retry: RetrySettings = RetrySettings()

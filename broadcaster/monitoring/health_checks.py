@@ -160,8 +160,12 @@ class HealthMonitor:
         self, cause: CheckCause, target: CheckTarget, session: aiohttp.ClientSession
     ) -> None:
         while True:
-            await self._probe(target, session, self._now())
-            await self.evaluate(cause)
+            try:
+                await self._probe(target, session, self._now())
+                await self.evaluate(cause)
+            except Exception:  # the one place a bug in a check is caught: logged, the others go on
+                log.exception("check_loop_failed", check=cause.name, practice=target.where)
+                target.next_due = self._now() + target.spec.interval
             await asyncio.sleep(max(target.next_due - self._now(), 0.0))
 
     async def _probe(self, target: CheckTarget, session: aiohttp.ClientSession, now: float) -> None:
