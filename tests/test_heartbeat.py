@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +38,10 @@ class Switch:
 
 
 @pytest.fixture
-async def switch(aiohttp_server: Any) -> AsyncIterator[tuple[Switch, str]]:
+async def switch(aiohttp_server: Any) -> tuple[Switch, str]:
     found = Switch()
     server: TestServer = await aiohttp_server(found.app())
-    yield found, str(server.make_url("/ping/5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"))
+    return found, str(server.make_url("/ping/5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"))
 
 
 async def test_a_healthy_dispatcher_pings_the_switch_every_interval(
