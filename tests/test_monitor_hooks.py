@@ -320,3 +320,79 @@ async def test_a_monitor_token_may_do_nothing_else(client: TestClient, monitor: 
         assert reply.status == 403
     async with client.post("/api/incidents", json=OPEN, headers=monitor) as reply:
         assert reply.status == 403
+
+
+def am_alert(status: str, fingerprint: str, ods: str, *, services: str = "online booking") -> dict[str, Any]:
+    """One alert of a group, labelled with the shared cause (a booking supplier)."""
+    return {
+        "status": status,
+        "labels": {
+            "alertname": "BookingDown",
+            "cause": "booking-supplier",
+            "ods": ods,
+            "runbook": "website-down",
+        },
+        "annotations": {"summary": "Online booking is down", "services": services},
+        "startsAt": STARTS,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example:9090/graph",
+        "fingerprint": fingerprint,
+    }
+
+
+def am_group(*alerts: dict[str, Any]) -> dict[str, Any]:
+    status = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
+    return {**alertmanager(status), "alerts": list(alerts)}
+
+
+async def test_a_groups_alerts_sharing_a_cause_make_one_incident_for_all_their_practices(
+    client: TestClient, monitor: dict[str, str]
+) -> None:
+    """Alertmanager sends a group's alerts together: one incident for the three practices, kept
+    while any fires, resolved when all have."""
+    first = am_group(
+        am_alert("firing", "a1", "X99001"),
+        am_alert("firing", "a2", "X99002"),
+        am_alert("firing", "a3", "X99003"),
+    )
+    assert outcomes((await hook(client, "alertmanager", first, monitor))[1]) == [("opened", "INC-1")]
+    assert (await incidents(client))[0]["audience"] == "X99001, X99002, X99003"
+    partly = am_group(
+        am_alert("resolved", "a1", "X99001"),
+        am_alert("firing", "a2", "X99002"),
+        am_alert("firing", "a3", "X99003"),
+    )
+    assert outcomes((await hook(client, "alertmanager", partly, monitor))[1]) == [("unchanged", "INC-1")]
+    done = am_group(*(am_alert("resolved", f"a{i}", f"X9900{i}") for i in (1, 2, 3)))
+    assert outcomes((await hook(client, "alertmanager", done, monitor))[1]) == [("resolved", "INC-1")]
+    assert len(await updates_of(client, "INC-1")) == 2
+
+
+async def test_two_alerts_of_one_cause_taking_turns_do_not_ping_pong(
+    client: TestClient, monitor: dict[str, str]
+) -> None:
+    """Alerts of one cause with different wording, delivered in turn: one update, not one each time."""
+    a = am_group(am_alert("firing", "a1", "X99001"))
+    b = am_group(am_alert("firing", "a2", "X99001", services="repeat prescriptions"))
+    for _ in range(3):
+        await hook(client, "alertmanager", a, monitor)
+        await hook(client, "alertmanager", b, monitor)
+    assert len(await incidents(client)) == 1
+    assert len(await updates_of(client, "INC-1")) == 2
+
+
+async def test_a_delivery_with_one_unknown_practice_acts_on_none_of_it(
+    client: TestClient, monitor: dict[str, str]
+) -> None:
+    """Checked whole first: 422 naming the code, and no incident for the good alert either."""
+    body = {
+        **alertmanager("firing"),
+        "alerts": [
+            alertmanager("firing")["alerts"][0],
+            {**am_alert("firing", "z", "Z99999"), "labels": {"ods": "Z99999", "runbook": "website-down"}},
+        ],
+    }
+    status, reply = await hook(client, "alertmanager", body, monitor)
+    assert status == 422
+    assert "Z99999" in reply["error"]
+    assert await incidents(client) == []

@@ -39,6 +39,8 @@ from broadcaster.store.alert_causes import (
 log = structlog.get_logger(__name__)
 # A claim older than this was left by a process that died while opening: it may be claimed again.
 CLAIM_STALE_SECONDS = 300.0
+# What a cause's incident has said, newest last: an alert saying any of it again is unchanged.
+_DIGESTS_KEPT = 8
 
 
 class Outcome(StrEnum):
@@ -62,7 +64,7 @@ class AlertResult:
 @dataclass(frozen=True, slots=True)
 class _Opening:
     request: IncidentRequest
-    digest: str  # of what the opening says and whom it reaches
+    digest: str  # of what the opening says (an update cannot change whom it reaches)
 
 
 class AlertActions:
@@ -83,10 +85,10 @@ class AlertActions:
         return self._engine
 
     def check(self, alert: Alert) -> None:
-        """Refuse an alert that cannot become an incident (no practices, no runbook or wording,
-        a missing runbook field) before any alert of its delivery is acted on."""
+        """Refuse an alert that cannot become an incident (no practices or unknown ones, no
+        runbook or wording, a missing runbook field) before any alert of its delivery is acted on."""
         if alert.firing:
-            self._opening(alert)
+            self._opening(alert).request.audience.select(self._service.directory)
 
     def preview(self, alert: Alert) -> None:
         """`check`, and render the opening for every practice it reaches (a placeholder a
@@ -136,7 +138,8 @@ class AlertActions:
         incident = await self._service.incident(incident_id)
         status = incident.summary.status
         # Resolved by a person while the monitor still fires: their call stands, nothing is sent.
-        if status is IncidentStatus.RESOLVED or digest == opening.digest:
+        # Said before (two alerts of one cause taking turns): nothing, or they would ping-pong.
+        if status is IncidentStatus.RESOLVED or opening.digest in digest.split():
             return AlertResult(alert.cause_key, Outcome.UNCHANGED, incident.ref)
         content = self._content(alert, status, incident.summary.fields)
         stored = await self._service.post_update(
@@ -144,7 +147,8 @@ class AlertActions:
             UpdateRequest(status=status, content=content, fields=self._fields(alert)),
             actor=actor,
         )
-        await record_digest(self._engine, cause_key=alert.cause_key, digest=opening.digest, now=self._now())
+        said = " ".join([*digest.split(), opening.digest][-_DIGESTS_KEPT:])
+        await record_digest(self._engine, cause_key=alert.cause_key, digest=said, now=self._now())
         return AlertResult(alert.cause_key, Outcome.UPDATED, stored.incident_ref)
 
     async def _resolve(self, alert: Alert, actor: Actor) -> AlertResult:
@@ -190,8 +194,8 @@ class AlertActions:
             runbook=name,
             fields=fields,
         )
-        said = json.dumps([title, content.texts.templates(), audience.to_json()], sort_keys=True)
-        return _Opening(request, hashlib.sha256(said.encode()).hexdigest())
+        said = json.dumps([title, content.texts.templates()], sort_keys=True)
+        return _Opening(request, hashlib.sha256(said.encode()).hexdigest()[:16])
 
     def _audience(self, alert: Alert) -> Audience:
         groups = list(alert.groups)

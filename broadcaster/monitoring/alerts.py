@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +32,24 @@ def split_list(values: Iterable[str | None]) -> tuple[str, ...]:
             if part.strip():
                 found[part.strip()] = None
     return tuple(found)
+
+
+def merge_by_cause(alerts: Iterable[Alert]) -> list[Alert]:
+    """One alert per cause: the firing ones of a cause (Alertmanager sends a whole group, one
+    alert per target, with a shared `cause` label) become one, for all their practices; a cause
+    is resolved only when none of its alerts in the delivery still fires."""
+    by_cause: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_cause.setdefault(alert.cause_key, []).append(alert)
+    merged = []
+    for same in by_cause.values():
+        firing = [a for a in same if a.firing] or same
+        first = firing[0]
+        merged.append(
+            replace(
+                first,
+                ods=split_list(code for a in firing for code in a.ods),
+                groups=split_list(group for a in firing for group in a.groups),
+            )
+        )
+    return merged

@@ -185,6 +185,6 @@ alert_causes = Table(
     Column("state", String(16), nullable=False),
     Column("incident_id", Integer, ForeignKey("incidents.id")),
     Column("episode", String(200), nullable=False, server_default=text("''")),  # e.g. startsAt
-    Column("digest", String(64), nullable=False, server_default=text("''")),  # of what was last sent
+    Column("digest", String(200), nullable=False, server_default=text("''")),  # what it said (digests)
     Column("updated_at", Float, nullable=False),
 )

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from broadcaster.accounts.permissions import Action
 from broadcaster.monitoring.alert_actions import AlertActions
-from broadcaster.monitoring.alerts import Alert
+from broadcaster.monitoring.alerts import Alert, merge_by_cause
 from broadcaster.monitoring.payloads import (
     AlertmanagerPayload,
     GenericAlert,
@@ -49,7 +49,7 @@ def _hook(
         from broadcaster.web.api import DISPATCHER  # noqa: PLC0415  (api imports this module)
 
         actor = actor_of(request)
-        alerts = read(parse_body(model, await request.read()), dict(request.query))
+        alerts = merge_by_cause(read(parse_body(model, await request.read()), dict(request.query)))
         actions = request.app[ACTIONS]
         await request.app[SHELF].ready()  # the runbooks alerts name are read once, off the loop
         for alert in alerts:  # every alert of the delivery can become an incident, or none is acted on

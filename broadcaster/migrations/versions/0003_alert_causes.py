@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("episode", sa.String(length=200), server_default=sa.text("''"), nullable=False),
-        sa.Column("digest", sa.String(length=64), server_default=sa.text("''"), nullable=False),
+        sa.Column("digest", sa.String(length=200), server_default=sa.text("''"), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incidents.id"], name=op.f("fk_alert_causes_incident_id_incidents")
