@@ -106,3 +106,27 @@ async def test_serve_runs_the_checks_too(tmp_path: Path, aiohttp_server: Any, un
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=30)
     assert process.returncode == 0
+
+
+def test_monitor_refuses_to_start_a_check_that_could_not_send(tmp_path: Path) -> None:
+    """A runbook placeholder the practice lacks: exit 2 naming the check and the practice,
+    before any probe, rather than at 7 am when the check fails."""
+    path = tmp_path / "practices.yaml"
+    check = {"name": "telephony", "kind": "tcp", "target": "127.0.0.1:9", "runbook": "phone-lines-down"}
+    doc = {
+        "defaults": {"email_provider": "outbox"},
+        "practices": [
+            {
+                "ods": "X99001",
+                "name": "Riverside Surgery",
+                "email": {"recipients": ["m@r.example"]},
+                "checks": [check],
+            }
+        ],
+    }
+    path.write_text(json.dumps(doc))
+    result = run_cli(tmp_path, "monitor", env={"BROADCASTER_DIRECTORY": str(path)})
+    assert result.code == 2
+    assert "health check 'telephony' could not send" in result.err
+    assert "X99001 (Riverside Surgery): alt_phone" in result.err
+    assert "Traceback" not in result.err

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.config.settings import Settings
 from broadcaster.config.shipped_files import shipped_runbooks_path
-from broadcaster.core.errors import ConfigError, ContentRefused, DirectoryError
+from broadcaster.core.errors import ConfigError, DirectoryError
 from broadcaster.directory.practices import load_directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentService
@@ -358,7 +358,10 @@ async def test_a_hanging_target_does_not_delay_the_others(
         ({"kind": "http", "target": "booking.example"}, "an http check's target is a URL"),
         ({"kind": "tcp", "target": "gw.example"}, '"host:port"'),
         ({"kind": "http", "target": "https://a.example", "timeout": 90}, "must not be longer than interval"),
-        ({"kind": "http", "target": "https://a.example", "policy": "draft"}, "policy"),
+        (
+            {"kind": "http", "target": "https://a.example", "policy": "draft"},
+            "policy draft (a draft for a person",
+        ),
     ],
 )
 def test_a_bad_check_in_the_directory_names_its_practice_and_field(
@@ -391,7 +394,7 @@ async def test_a_check_whose_message_cannot_be_sent_is_refused_at_start(
         "runbook": "phone-lines-down",
     }
     bare = {**practice("X99001", ["north-pcn"], []), "placeholders": {}}
-    with pytest.raises(ContentRefused, match=r"X99001 .*alt_phone"):
+    with pytest.raises(ConfigError, match=r"(?s)health check 'telephony' could not send.*X99001 .*alt_phone"):
         await build(engine, tmp_path, await written(tmp_path, [bare], [tcp]), FakeClock())
 
 

@@ -132,7 +132,13 @@ class HealthMonitor:
         """Each check's opening could be sent to all its practices: the runbook exists, takes its
         fields, and every placeholder is filled (ConfigError, ContentRefused otherwise)."""
         for cause in self.causes:
-            self._actions.preview(self._alert(cause, cause.targets, firing=True))
+            try:
+                self._actions.preview(self._alert(cause, cause.targets, firing=True))
+            except BroadcasterError as exc:
+                raise ConfigError(
+                    f"the health check {cause.name!r} could not send its incident, so the checks "
+                    f"were not started: {exc}"
+                ) from None
 
     async def restore(self) -> None:
         """After a restart: the incidents these checks had open are still theirs to resolve."""
