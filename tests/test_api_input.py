@@ -152,3 +152,22 @@ async def test_unknown_path_and_method_are_json_errors(client: TestClient) -> No
     assert wrong_method.status == 405
     assert "error" in await wrong_method.json()
     assert "POST" in wrong_method.headers["Allow"]
+
+
+async def test_an_incident_opens_from_a_runbook_over_the_api(client: TestClient, tmp_path: Path) -> None:
+    """The API opens from a runbook as the console does: its wording, its title, its fields."""
+    body = {"runbook": "phone-lines-down", "fields": {"next_update": "2pm"}, "audience": {"ods": ["X99002"]}}
+    async with client.post("/api/incidents", json=body, headers=AUTH) as reply:
+        assert reply.status == 201, await reply.text()
+        opened = await reply.json()
+    assert opened["deliveries"] > 0
+    async with client.get(f"/api/incidents/{opened['ref']}", headers=AUTH) as reply:
+        found = await reply.json()
+    assert found["title"] == "Phone lines down"
+    assert "Our phone lines are down" in found["updates"][0]["message"]
+
+
+async def test_a_runbook_and_a_message_together_are_refused(client: TestClient) -> None:
+    body = {"runbook": "phone-lines-down", "message": "Down.", "audience": {"ods": ["X99002"]}}
+    refused = await _refused(client, body)
+    assert "runbook or a message, not both" in refused["error"]

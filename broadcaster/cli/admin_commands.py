@@ -47,6 +47,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     from broadcaster.monitoring.health_checks import health_monitor_for, run_health_checks  # noqa: PLC0415
     from broadcaster.monitoring.heartbeat import run_heartbeat  # noqa: PLC0415
     from broadcaster.public.republisher import start_republisher  # noqa: PLC0415
+    from broadcaster.readiness.watch import start_readiness_watch  # noqa: PLC0415
     from broadcaster.web.api import make_app  # noqa: PLC0415
 
     settings = ctx.settings
@@ -91,6 +92,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
             republishing = start_republisher(engine, directory, settings, dispatcher)
+            readiness = start_readiness_watch(engine, settings, directory)  # every interval_hours
             background: list[asyncio.Task[None]] = []
             if settings.heartbeat_url is not None:
                 beat = run_heartbeat(
@@ -110,13 +112,14 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             )
             await stop.wait()
             structlog.get_logger(__name__).info("stopping")
-            for task in background:
-                task.cancel()
+            for job in background:
+                job.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            if republishing is not None:
-                republishing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await republishing
+            for task in (republishing, readiness):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await runner.cleanup()
 
     run_async(go)

@@ -41,6 +41,11 @@ COMMANDS: dict[str, CommandEntry] = {
         "publish",
         "Write the public status pages, feeds, CAP alerts and banner data as static files.",
     ),
+    "readiness": CommandEntry(
+        "broadcaster.cli.readiness_command",
+        "readiness",
+        "Check every practice's channels would work now: page tokens, SMTP login, Notify key, apprise URLs.",
+    ),
     "reopen": CommandEntry(
         "broadcaster.cli.send_commands",
         "reopen",

@@ -120,6 +120,16 @@ class MonitorSettings(BaseModel):
     checks_in_serve: bool = True  # false when `broadcaster monitor` runs the checks instead
 
 
+class ReadinessSettings(BaseModel):
+    """`broadcaster readiness` and its daily run inside `serve` (broadcaster/readiness/)."""
+
+    interval_hours: PositiveFloat = 24.0  # how often `serve` checks every channel
+    # A commissioner told by email when a practice's channel stops being ready (once per change).
+    notify_email: str | None = None
+    concurrency: PositiveInt = 8  # checks in flight at once
+    timeout_seconds: PositiveFloat = 20.0  # one check past this is reported not ready
+
+
 class CoreSettings(BaseSettings):
     """Everything but the providers' sections, which Settings adds (see the module's docstring)."""
 
@@ -157,6 +167,7 @@ class CoreSettings(BaseSettings):
     web: WebSettings = WebSettings()
     publish: PublishSettings = PublishSettings()
     monitor: MonitorSettings = MonitorSettings()
+    readiness: ReadinessSettings = ReadinessSettings()
     secrets: dict[str, SecretStr] = {}
 
     @classmethod

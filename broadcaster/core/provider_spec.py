@@ -4,12 +4,13 @@ Each provider module in channels/ exports one ProviderSpec per route, and the li
 (broadcaster.config.providers) is all the rest of the service knows of providers: settings
 sections, directory provider names, checks before sending and the adapters built all come
 from it. A spec module imports only this core and pydantic, so reading settings never loads an
-adapter's libraries (aiohttp, apprise, aiosmtplib); its factory imports the adapter when called.
+adapter's libraries (aiohttp, apprise, aiosmtplib); its factory imports the adapter when called,
+and so does its readiness probe (`broadcaster readiness`: would this route work now?).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
@@ -96,6 +97,43 @@ class BuildContext(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """Whether one endpoint would work if an incident were sent now, and why (never a secret)."""
+
+    ready: bool
+    reason: str  # "page token valid, expires in 40 days", "missing pages_manage_posts"
+
+
+class ProbeContext(Protocol):
+    """What a readiness probe may use: settings, secrets, the endpoint it checks, an HTTP pool."""
+
+    @property
+    def settings(self) -> BaseModel: ...
+
+    @property
+    def secrets(self) -> SecretSource: ...
+
+    @property
+    def recipient(self) -> str:
+        """The endpoint's recipient as the directory gives it (a page id, a number, a URL's name)."""
+        ...
+
+    @property
+    def credential_ref(self) -> str | None:
+        """The secret the directory names for the endpoint, if its route needs one."""
+        ...
+
+    def http_session(self) -> aiohttp.ClientSession: ...
+
+    def now(self) -> float:
+        """Seconds since the epoch, from the caller's clock (tests pass their own)."""
+        ...
+
+
+Probe = Callable[[ProbeContext], Awaitable[Readiness]]
+
+
 class BuiltChannel(NamedTuple):
     channel: Channel
     concurrency: int  # the most of this route's sends in flight at once
@@ -113,6 +151,9 @@ class ProviderSpec:
     required: tuple[str, ...] = ()  # fields of `section` the route cannot work without
     credential: Credential | None = None
     limits: ProviderLimits = field(default_factory=ProviderLimits)
+    # Checks, sending nothing, that the route would work now (a token's validity, a login);
+    # None: nothing outside to check (the outbox).
+    probe: Probe | None = None
 
     def __post_init__(self) -> None:
         if self.route != f"{self.kind.value}/{self.provider}":

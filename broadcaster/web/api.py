@@ -23,15 +23,17 @@ from broadcaster.delivery.store_health import driver_message
 from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
-from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
+from broadcaster.incidents.service import Actor, IncidentService, UpdateRequest
 from broadcaster.monitoring.alert_actions import AlertActions
 from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
 from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
 from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
-from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody, parse_body
-from broadcaster.web.console.send_requests import SHELF
+from broadcaster.web.bodies import ReopenBody, UpdateBody, parse_body
+from broadcaster.web.console import routes as console
+from broadcaster.web.console.send_requests import SHELF, SendBody, incident_request
 from broadcaster.web.errors import error_replies
 from broadcaster.web.hook_routes import ROUTE_ACTIONS as HOOK_ACTIONS
 from broadcaster.web.hook_routes import add_hook_routes
@@ -42,11 +44,6 @@ from broadcaster.web.openapi import serve_document
 from broadcaster.web.sessions import csrf_guard, sessions_middleware
 from broadcaster.web.sign_in_pages import ACCOUNTS, THROTTLE, add_sign_in_routes
 
-ENGINE = web.AppKey("engine", AsyncEngine)
-SERVICE = web.AppKey("service", IncidentService)
-SETTINGS = web.AppKey("settings", Settings)
-DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-DIRECTORY = web.AppKey("directory", Directory)
 # Answered without a credential: the probes and the API's description, the public status pages,
 # feeds, CAP and banner, and the sign-in pages.
 SIGN_IN_PATHS = frozenset({"/login", "/login/code", "/logout"})
@@ -80,8 +77,6 @@ def make_app(
     """`keys`: the server key (accounts.server_keys.load_server_keys; `serve` passes it). Without
     one, a key made up for this app only: sessions end with it, and TOTP secrets sealed by the
     CLI cannot be read, so only tests and previews leave it out."""
-    # The console's handlers use this module's app keys, so it is imported once this module has loaded.
-    from broadcaster.web.console import routes as console  # noqa: PLC0415
 
     keys = keys or ServerKeys.from_secret(secrets.token_urlsafe(32))
     accounts = AccountService(engine=engine, keys=keys)
@@ -276,22 +271,13 @@ def _update_number(value: str) -> int:
 async def open_incident(request: web.Request) -> web.Response:
     actor = _require_token(request)
     principal = principal_of(request)
-    body = parse_body(OpenIncidentBody, await request.read())
-    settings = request.app[SETTINGS]
-    audience = Audience.parse(
-        everyone=body.audience.all, groups=body.audience.groups, ods_codes=body.audience.ods
-    )
+    # From a runbook (`runbook`, `fields`) or free text (`title`, `message`), as the console sends.
+    body = parse_body(SendBody, await request.read())
+    wanted = incident_request(body, shelf=await request.app[SHELF].ready(), settings=request.app[SETTINGS])
     if principal.scope is not None:
-        principal.require_practices(_reach(request, audience), what="open incidents")
+        principal.require_practices(_reach(request, wanted.audience), what="open incidents")
     stored = await request.app[SERVICE].open(
-        IncidentRequest(
-            title=body.title,
-            severity=body.severity,
-            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
-            audience=audience,
-            channels=frozenset(body.channels),
-            sms=body.sms,
-        ),
+        wanted,
         actor=actor,
     )
     request.app[DISPATCHER].wake()
@@ -309,7 +295,11 @@ async def post_update(request: web.Request) -> web.Response:
         incident_id,
         UpdateRequest(
             status=body.status,
-            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
+            content=content_from_text(
+                body.message,
+                sms_max_segments=settings.sms.max_segments,
+                confidentiality_override=body.confidentiality_override,
+            ),
             sms=body.sms,
             practices=principal.scope,  # a practice user's update goes to its practices' threads only
         ),
@@ -330,7 +320,11 @@ async def reopen_incident(request: web.Request) -> web.Response:
         incident_id,
         UpdateRequest(
             status=IncidentStatus.INVESTIGATING,
-            content=content_from_text(body.message, sms_max_segments=settings.sms.max_segments),
+            content=content_from_text(
+                body.message,
+                sms_max_segments=settings.sms.max_segments,
+                confidentiality_override=body.confidentiality_override,
+            ),
             sms=body.sms,
             reopens=True,
             practices=principal.scope,

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.core.models import IncidentStatus
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -28,23 +28,13 @@ class AudienceBody(BaseModel):
     ods: list[str] = []
 
 
-class OpenIncidentBody(BaseModel):
-    model_config = _STRICT
-
-    title: Annotated[NonBlank, Field(max_length=200)]
-    message: NonBlank
-    severity: Severity = Severity.MAJOR
-    audience: AudienceBody
-    channels: Annotated[list[ChannelKind], Field(min_length=1)] = list(ChannelKind)
-    sms: bool | None = None
-
-
 class UpdateBody(BaseModel):
     model_config = _STRICT
 
     status: IncidentStatus
     message: NonBlank
     sms: bool | None = None
+    confidentiality_override: NonBlank | None = None
 
 
 class ReopenBody(BaseModel):
@@ -52,6 +42,7 @@ class ReopenBody(BaseModel):
 
     message: NonBlank
     sms: bool | None = None  # None: texted, like the resolve it undoes
+    confidentiality_override: NonBlank | None = None
 
 
 class BodyRefused(Exception):

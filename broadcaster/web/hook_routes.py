@@ -22,6 +22,7 @@ from broadcaster.monitoring.payloads import (
     uptime_kuma_alerts,
 )
 from broadcaster.public.routes import LIVE_SITE
+from broadcaster.web.app_keys import DISPATCHER
 from broadcaster.web.auth import actor_of
 from broadcaster.web.bodies import parse_body
 from broadcaster.web.console.send_requests import SHELF
@@ -46,8 +47,6 @@ def _hook(
     model: type[_Payload], read: Callable[[_Payload, dict[str, str]], list[Alert]]
 ) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.Response:
-        from broadcaster.web.api import DISPATCHER  # noqa: PLC0415  (api imports this module)
-
         actor = actor_of(request)
         alerts = merge_by_cause(read(parse_body(model, await request.read()), dict(request.query)))
         actions = request.app[ACTIONS]

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from broadcaster.monitoring.alert_actions import Outcome
 from broadcaster.monitoring.payloads import AlertmanagerPayload, GenericAlert, KumaPayload
-from broadcaster.web.bodies import OpenIncidentBody, ReopenBody, UpdateBody
+from broadcaster.web.bodies import ReopenBody, UpdateBody
 from broadcaster.web.console.send_requests import RetryBody, SendBody, UpdateSendBody
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -140,7 +140,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             422: "refused: audience, content, confidentiality or a missing setting; nothing was sent",
             429: "too many wrong tokens from this address",
         },
-        body=OpenIncidentBody,
+        body=SendBody,
         reply=_OPENED,
     ),
     ("GET", "/api/incidents/{ref}"): Operation(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable
+
 from pydantic import BaseModel
 
 from broadcaster.core.models import ChannelKind
@@ -9,7 +13,9 @@ from broadcaster.core.provider_spec import (
     BuildContext,
     BuiltChannel,
     Credential,
+    ProbeContext,
     ProviderSpec,
+    Readiness,
     SettingsSection,
 )
 from broadcaster.core.setting_types import PositiveFloat, PositiveInt
@@ -39,6 +45,13 @@ def _build(route: str, ctx: BuildContext) -> BuiltChannel:
     return BuiltChannel(channel, settings.threads)
 
 
+async def _probe(route: str, ctx: ProbeContext) -> Readiness:
+    # Imported in a thread: apprise takes ~0.5 s to import, which would stall `serve`'s loop.
+    module = await asyncio.to_thread(importlib.import_module, "channels.apprise.url_probe")
+    probe: Callable[[str, ProbeContext], Awaitable[Readiness]] = module.probe_apprise_url
+    return await probe(route, ctx)
+
+
 # No limits: what the service behind a URL accepts varies; our caps apply (content.channel_limits).
 SMS_APPRISE_SPEC = ProviderSpec(
     route=SMS_APPRISE,
@@ -47,6 +60,7 @@ SMS_APPRISE_SPEC = ProviderSpec(
     build=lambda ctx: _build(SMS_APPRISE, ctx),
     section=APPRISE_SETTINGS,
     credential=Credential(field="sms.apprise_url", given_in="in the practice or in defaults.sms_apprise_url"),
+    probe=lambda ctx: _probe(SMS_APPRISE, ctx),
 )
 APPRISE_APPRISE_SPEC = ProviderSpec(
     route=APPRISE_APPRISE,
@@ -55,4 +69,5 @@ APPRISE_APPRISE_SPEC = ProviderSpec(
     build=lambda ctx: _build(APPRISE_APPRISE, ctx),
     section=APPRISE_SETTINGS,
     credential=Credential(field="apprise"),
+    probe=lambda ctx: _probe(APPRISE_APPRISE, ctx),
 )

@@ -7,7 +7,14 @@ from typing import Literal
 from pydantic import BaseModel, SecretStr
 
 from broadcaster.core.models import ChannelKind
-from broadcaster.core.provider_spec import BuildContext, BuiltChannel, ProviderSpec, SettingsSection
+from broadcaster.core.provider_spec import (
+    BuildContext,
+    BuiltChannel,
+    ProbeContext,
+    ProviderSpec,
+    Readiness,
+    SettingsSection,
+)
 from broadcaster.core.setting_types import Port, PositiveFloat, PositiveInt
 
 EMAIL_SMTP = "email/smtp"
@@ -38,6 +45,12 @@ def _build(ctx: BuildContext) -> BuiltChannel:
     return BuiltChannel(SmtpEmailChannel(settings=settings), settings.connections)
 
 
+async def _probe(ctx: ProbeContext) -> Readiness:
+    from channels.email.login_probe import probe_smtp_login  # noqa: PLC0415  # aiosmtplib on first use
+
+    return await probe_smtp_login(ctx)
+
+
 # No limits of its own: the caps on an email are ours (broadcaster.content.channel_limits).
 EMAIL_SMTP_SPEC = ProviderSpec(
     route=EMAIL_SMTP,
@@ -45,4 +58,5 @@ EMAIL_SMTP_SPEC = ProviderSpec(
     provider="smtp",
     build=_build,
     section=SMTP_SETTINGS,
+    probe=_probe,
 )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from broadcaster.core.models import ChannelKind
 from broadcaster.core.provider_spec import (
     BuildContext,
     BuiltChannel,
     Credential,
+    ProbeContext,
     ProviderLimits,
     ProviderSpec,
+    Readiness,
     SettingsSection,
 )
 from broadcaster.core.setting_types import PositiveFloat, PositiveInt
@@ -32,6 +34,10 @@ class GraphSettings(BaseModel):
     concurrency: PositiveInt = 16  # Meta: 10-20 in flight across pages is safe
     timeout_seconds: PositiveFloat = 15.0
     reconcile_feed_limit: PositiveInt = 25
+    # `broadcaster readiness`: a page token expiring sooner than this is reported not ready.
+    token_expiry_warning_days: PositiveInt = 7
+    # Asks debug_token about each page token; unset, each token is asked about itself.
+    app_access_token: SecretStr | None = None
 
 
 GRAPH_SETTINGS = SettingsSection("graph", GraphSettings)
@@ -45,6 +51,12 @@ def _build(ctx: BuildContext) -> BuiltChannel:
     return BuiltChannel(channel, settings.concurrency)
 
 
+async def _probe(ctx: ProbeContext) -> Readiness:
+    from channels.facebook.token_probe import probe_page_token  # noqa: PLC0415  # aiohttp on first use
+
+    return await probe_page_token(ctx)
+
+
 FACEBOOK_GRAPH_SPEC = ProviderSpec(
     route=FACEBOOK_GRAPH,
     kind=ChannelKind.FACEBOOK,
@@ -53,4 +65,5 @@ FACEBOOK_GRAPH_SPEC = ProviderSpec(
     section=GRAPH_SETTINGS,
     credential=Credential(field="facebook.token"),
     limits=ProviderLimits(body_max_chars=GRAPH_POST_MAX_CHARS),
+    probe=_probe,
 )

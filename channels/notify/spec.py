@@ -10,8 +10,10 @@ from broadcaster.core.models import ChannelKind
 from broadcaster.core.provider_spec import (
     BuildContext,
     BuiltChannel,
+    ProbeContext,
     ProviderLimits,
     ProviderSpec,
+    Readiness,
     SettingsSection,
 )
 from broadcaster.core.setting_types import PositiveFloat, PositiveInt
@@ -70,6 +72,12 @@ def _pacer(ctx: BuildContext) -> RequestPacer:
     return ctx.shared("notify_pacer", lambda: RequestPacer(per_minute=per_minute))
 
 
+async def _probe(ctx: ProbeContext) -> Readiness:
+    from channels.notify.key_probe import probe_notify_key  # noqa: PLC0415  # aiohttp on first use
+
+    return await probe_notify_key(ctx)
+
+
 SMS_NOTIFY_SPEC = ProviderSpec(
     route=SMS_NOTIFY,
     kind=ChannelKind.SMS,
@@ -78,6 +86,7 @@ SMS_NOTIFY_SPEC = ProviderSpec(
     section=NOTIFY_SETTINGS,
     required=("api_key", "sms_template_id"),
     limits=ProviderLimits(body_max_chars=NOTIFY_SMS_MAX_CHARS),
+    probe=_probe,
 )
 EMAIL_NOTIFY_SPEC = ProviderSpec(
     route=EMAIL_NOTIFY,
@@ -86,4 +95,5 @@ EMAIL_NOTIFY_SPEC = ProviderSpec(
     build=_build_email,
     section=NOTIFY_SETTINGS,
     required=("api_key", "email_template_id"),
+    probe=_probe,
 )

@@ -4,6 +4,9 @@ Test: `await aiohttp_server(fake.app())`. Own process: `python -m tests.fakes.gr
 --page ID=TOKEN --latency 0.1 --transient-rate 0.1`. Shapes follow developers.facebook.com/docs/
 pages-api/posts and .../comments-mentions; the token is read from the form, the query or an
 `Authorization: Bearer|OAuth` header, as Graph does; a wrong or absent one gets code 190.
+`GET /{version}/debug_token?input_token=...` answers what `token_info` says of a page token
+(developers.facebook.com/docs/graph-api/reference/debug_token), asked by `app_token` or any
+page token the fake knows.
 Each write asks `plan.next_fault(key)`, key "feed:{page}", "comment:{post}" or "edit:{post}".
 Throttle replies carry `X-Business-Use-Case-Usage` whose `estimated_time_to_regain_access` is
 `plan.throttle_hint_seconds / 60`: Meta sends whole minutes, this fake a fractional minute, so
@@ -87,6 +90,42 @@ BAD_TOKEN = GraphErrorReply(190, "Invalid OAuth access token - Cannot parse acce
 NO_SUCH_OBJECT = GraphErrorReply(100, "Unsupported post request. Object does not exist, cannot "
                                  "be loaded due to missing permissions, or does not support this "
                                  "operation", type="GraphMethodException", subcode=33)  # fmt: skip
+# What a page token from "Get Page Access Token" carries (developers.facebook.com/docs/pages-api).
+PAGE_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "pages_manage_engagement")
+# Meta's words for a token that is no longer valid, by subcode (access token guide).
+TOKEN_INVALID_MESSAGES = {
+    458: "Error validating access token: The user has not authorized application 100000000000001.",
+    460: "Error validating access token: The session has been invalidated because the user changed "
+         "their password.",
+    463: "Error validating access token: Session has expired.",
+}  # fmt: skip
+
+
+@dataclass
+class TokenInfo:
+    """What debug_token says of one token: valid, its expiry (0: never), scopes and type."""
+
+    is_valid: bool = True
+    expires_at: int = 0
+    scopes: tuple[str, ...] = PAGE_SCOPES
+    type: str = "PAGE"
+    subcode: int | None = None  # why it is not valid: 458 app removed, 460, 463 expired
+
+    def to_json(self, app_id: str, page_id: str | None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "app_id": app_id, "type": self.type, "application": "Practice broadcaster",
+            "data_access_expires_at": self.expires_at, "expires_at": self.expires_at,
+            "is_valid": self.is_valid, "scopes": list(self.scopes), "user_id": "100000000000009",
+        }  # fmt: skip
+        if page_id is not None:
+            data["profile_id"] = page_id
+        if not self.is_valid:
+            code = self.subcode or 463
+            data["error"] = {"code": 190, "message": TOKEN_INVALID_MESSAGES.get(code, "Invalid token"),
+                             "subcode": code}  # fmt: skip
+        return data
+
+
 LOW_USAGE = {"call_count": 1, "total_cputime": 1, "total_time": 1}  # percentages of app quota
 
 
@@ -104,6 +143,9 @@ class GraphFake:
     seed: int = 0
     app_usage: dict[str, int] = field(default_factory=lambda: dict(LOW_USAGE))  # X-App-Usage
     tokens: dict[str, str] = field(default_factory=dict)
+    token_info: dict[str, TokenInfo] = field(default_factory=dict)  # by token; default: valid
+    app_token: str | None = None  # may ask debug_token about any token
+    app_id: str = "100000000000001"
     posts: dict[str, PageItem] = field(default_factory=dict)
     writes: list[GraphWrite] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # "METHOD /path?query", as received
@@ -136,6 +178,7 @@ class GraphFake:
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._around])
+        app.router.add_get("/{version}/debug_token", self._debug_token)
         app.router.add_post("/{version}/{node}/feed", self._create_post)
         app.router.add_get("/{version}/{node}/feed", self._list_feed)
         app.router.add_post("/{version}/{node}/comments", self._create_comment)
@@ -158,6 +201,18 @@ class GraphFake:
             response = await handler(request)
         response.headers["X-App-Usage"] = json.dumps(self.app_usage)
         return response
+
+    async def _debug_token(self, request: web.Request) -> web.StreamResponse:
+        asking = await _token_of(request)
+        if asking is None or (asking != self.app_token and asking not in self.tokens.values()):
+            return self._error(BAD_TOKEN)
+        token = request.query.get("input_token", "")
+        page_id = next((page for page, known in self.tokens.items() if known == token), None)
+        if page_id is None:
+            unknown = TokenInfo(is_valid=False, subcode=467, scopes=())
+            return web.json_response({"data": unknown.to_json(self.app_id, None)})
+        info = self.token_info.get(token, TokenInfo())
+        return web.json_response({"data": info.to_json(self.app_id, page_id)})
 
     async def _create_post(self, request: web.Request) -> web.StreamResponse:
         page_id = request.match_info["node"]

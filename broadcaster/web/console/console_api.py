@@ -9,7 +9,7 @@ from aiohttp import web
 
 from broadcaster.accounts.permissions import Action
 from broadcaster.incidents.queries import IncidentQueries
-from broadcaster.web.api import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
 from broadcaster.web.auth import actor_of, principal_of
 from broadcaster.web.bodies import parse_body
 from broadcaster.web.console.scope import reach, visible_incident

@@ -87,8 +87,9 @@ def cell_html(cell: Cell | None, *, csrf: str, ref: str, seq: int, may_retry: bo
     """The inside of one grid cell; `csrf` is the hidden field for the retry form."""
     if cell is None:
         return '<span class="none" aria-label="not sent on this channel">-</span>'
-    text = cell.state.value + (f" {cell.delivered}/{cell.total}" if cell.total > 1 else "")
-    badge = f'<span class="state {cell.state.value}">{escape(text)}</span>'
+    # The count apart from the state, so a narrow column wraps it onto its own line.
+    count = f' <small class="count">{cell.delivered}/{cell.total}</small>' if cell.total > 1 else ""
+    badge = f'<span class="state {cell.state.value}">{cell.state.value}</span>{count}'
     if cell.state is not DeliveryState.FAILED:
         return badge
     why = "; ".join(cell.reasons) or "no reason was recorded"

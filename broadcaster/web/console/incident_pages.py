@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from html import escape
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from broadcaster.accounts.permissions import Principal
 from broadcaster.core.errors import BroadcasterError
 from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus
 from broadcaster.incidents.queries import IncidentQueries, IncidentView
-from broadcaster.web.api import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
 from broadcaster.web.auth import actor_of, principal_of
 from broadcaster.web.bodies import BodyRefused
 from broadcaster.web.console.grid_cells import grid_html
@@ -63,6 +64,7 @@ async def _incident_page(
     *,
     problem_text: str | None = None,
     status: int = 200,
+    typed: Mapping[str, str] | None = None,
 ) -> web.Response:
     queries = IncidentQueries(request.app[ENGINE])
     seq = _update_param(request)
@@ -87,7 +89,7 @@ async def _incident_page(
         + f'<div class="scroll">{table}</div>'
         + f'<p class="updates">Updates: {others} '
         f'<a href="/incidents/{incident.ref}?update={shown}">Refresh</a></p>'
-        + await _update_forms(request, incident, who)
+        + await _update_forms(request, incident, who, typed or {})
     )
     return console_page(f"{incident.ref}", body, who=who, status=status, script=True)
 
@@ -113,8 +115,12 @@ def _thread(incident: IncidentView) -> str:
     )
 
 
-async def _update_forms(request: web.Request, incident: IncidentView, who: Principal) -> str:
+async def _update_forms(
+    request: web.Request, incident: IncidentView, who: Principal, typed: Mapping[str, str]
+) -> str:
+    """The forms, filled in with what was `typed` when a post of them was refused."""
     csrf = await csrf_field(request)
+    message, override = escape(typed.get("message", "")), escape(typed.get("confidentiality_override", ""))
     ref, runbook = incident.ref, incident.summary.runbook is not None
     hint = ("Leave it blank to use the runbook's wording. " if runbook else "") + (
         f"It goes to {', '.join(sorted(who.scope))} only." if who.scope else ""
@@ -125,14 +131,15 @@ async def _update_forms(request: web.Request, incident: IncidentView, who: Princ
             '<input type="hidden" name="status" value="investigating">'
             '<input type="hidden" name="reopen" value="on">'
             '<p><label for="message">What has happened</label>'
-            '<textarea id="message" name="message" rows="3" required></textarea></p>'
+            f'<textarea id="message" name="message" rows="3" required>{message}</textarea></p>'
             '<p><button type="submit">Reopen and send</button></p></form>'
         )
     options = "".join(
-        f'<option value="{s.value}">{s.value}</option>'
+        f'<option value="{s.value}"{" selected" if typed.get("status") == s.value else ""}>{s.value}</option>'
         for s in IncidentStatus
         if s is not IncidentStatus.INVESTIGATING
     )
+    sms = " checked" if typed.get("sms") == "on" else ""
     resolve = (
         f'<form method="post" action="/incidents/{ref}/updates">{csrf}'
         '<input type="hidden" name="status" value="resolved">'
@@ -144,11 +151,12 @@ async def _update_forms(request: web.Request, incident: IncidentView, who: Princ
         f'<h2>Post an update</h2><form method="post" action="/incidents/{ref}/updates">{csrf}'
         f'<p><label for="status">Status</label><select id="status" name="status">{options}</select></p>'
         '<p><label for="message">Message</label><textarea id="message" name="message" rows="3"'
-        f'{"" if runbook else " required"} aria-describedby="message-hint"></textarea>'
+        f'{"" if runbook else " required"} aria-describedby="message-hint">{message}</textarea>'
         f'<small id="message-hint">{escape(hint)}</small></p>'
-        '<p><label><input type="checkbox" name="sms" value="on"> Also send by text (costs money)</label></p>'
+        f'<p><label><input type="checkbox" name="sms" value="on"{sms}>'
+        " Also send by text (costs money)</label></p>"
         '<p><label for="override">Confidentiality override reason (only if the check refuses it)</label>'
-        '<input id="override" name="confidentiality_override"></p>'
+        f'<input id="override" name="confidentiality_override" value="{override}"></p>'
         f'<p><button type="submit">Send update</button></p></form>{resolve}'
     )
 
@@ -182,8 +190,9 @@ async def post_update_form(request: web.Request) -> web.Response:
             body, incident, shelf=await app[SHELF].ready(), settings=app[SETTINGS], practices=who.scope
         )
         await app[SERVICE].post_update(incident_id, req, actor=actor_of(request))
-    except BroadcasterError as exc:  # shown above the forms, with what was typed lost: say it plainly
-        return await _incident_page(request, who, incident_id, problem_text=str(exc), status=422)
+    except BroadcasterError as exc:  # shown above the forms, which keep what was typed
+        typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+        return await _incident_page(request, who, incident_id, problem_text=str(exc), status=422, typed=typed)
     app[DISPATCHER].wake()
     raise web.HTTPSeeOther(location=f"/incidents/{incident.ref}")
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp_sse import sse_response
 
 from broadcaster.incidents.queries import IncidentQueries
-from broadcaster.web.api import DIRECTORY, DISPATCHER, ENGINE
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE
 from broadcaster.web.auth import principal_of
 from broadcaster.web.console.grid_cells import cell_html, cells_of
 from broadcaster.web.console.incident_pages import summary_text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from broadcaster.accounts.permissions import Action
+from broadcaster.web.app_keys import SETTINGS
 from broadcaster.web.console import console_api, incident_pages, live_grid, send_pages
 from broadcaster.web.console.assets import Assets, manifest
 from broadcaster.web.console.send_requests import SHELF, RunbookShelf
@@ -31,7 +32,6 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
 
 
 def add_console_routes(app: web.Application) -> None:
-    from broadcaster.web.api import SETTINGS  # noqa: PLC0415  (api imports this module while it loads)
 
     app[SHELF] = RunbookShelf(app[SETTINGS])
     assets = Assets()

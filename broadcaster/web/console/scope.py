@@ -8,7 +8,7 @@ from broadcaster.accounts.permissions import NotAllowed, Principal
 from broadcaster.core.incident_refs import parse_incident_ref
 from broadcaster.directory.audience import Audience
 from broadcaster.incidents.queries import IncidentQueries
-from broadcaster.web.api import DIRECTORY, ENGINE
+from broadcaster.web.app_keys import DIRECTORY, ENGINE
 
 
 def reach(request: web.Request, audience: Audience) -> set[str]:

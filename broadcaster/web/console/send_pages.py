@@ -17,7 +17,7 @@ from broadcaster.accounts.permissions import Principal
 from broadcaster.content.preview import SendPreview
 from broadcaster.core.errors import BroadcasterError
 from broadcaster.core.models import ChannelKind, Severity
-from broadcaster.web.api import DIRECTORY, DISPATCHER, SERVICE, SETTINGS
+from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, SERVICE, SETTINGS
 from broadcaster.web.auth import actor_of, principal_of
 from broadcaster.web.bodies import BodyRefused, parse_body
 from broadcaster.web.console.grid_cells import CHANNEL_NAMES
@@ -170,7 +170,9 @@ async def preview_page(request: web.Request) -> web.Response:
     return await _preview(request, form, None)
 
 
-async def _preview(request: web.Request, form: MultiDictProxy[Any], problem_text: str | None) -> web.Response:
+async def _preview(
+    request: web.Request, form: MultiDictProxy[Any], problem_text: str | None, status: int = 200
+) -> web.Response:
     who = principal_of(request)
     app = request.app
     try:
@@ -198,7 +200,7 @@ async def _preview(request: web.Request, form: MultiDictProxy[Any], problem_text
     parts.append('<p><button type="submit">Confirm and send</button></p></form>')
     back = "/send/compose?runbook=" + escape(body.runbook) if body.runbook else "/send/compose"
     parts.append(f'<p><a href="{back}">Start again</a></p>')
-    return console_page("Check and send", "".join(parts), who=who)
+    return console_page("Check and send", "".join(parts), who=who, status=status)
 
 
 def _totals(preview: SendPreview) -> str:
@@ -267,6 +269,6 @@ async def send_form(request: web.Request) -> web.Response:
         who.require_practices(reach(request, wanted.audience), what="open incidents")
         stored = await app[SERVICE].open(wanted, actor=actor_of(request))
     except (BodyRefused, BroadcasterError) as exc:
-        return await _preview(request, form, str(exc))
+        return await _preview(request, form, str(exc), status=422)  # refused: the preview again, saying why
     app[DISPATCHER].wake()
     raise web.HTTPSeeOther(location=f"/incidents/{stored.incident_ref}")

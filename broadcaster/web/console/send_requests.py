@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, ValidationError, model_validator
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from broadcaster.config.settings import Settings
 from broadcaster.config.shipped_files import shipped_runbooks_path
@@ -45,13 +46,43 @@ class SendBody(BaseModel):
     sms: bool | None = None
     confidentiality_override: NonBlank | None = None
 
-    @model_validator(mode="after")
-    def _runbook_or_text(self) -> SendBody:
-        if self.runbook is None and (self.title is None or self.message is None):
-            raise ValueError("give a runbook, or both a title and a message")
-        if self.runbook is not None and self.message is not None:
-            raise ValueError("give a runbook or a message, not both")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _runbook_or_text(cls, data: Any, handler: ModelWrapValidatorHandler[SendBody]) -> SendBody:
+        # Checked beside the fields' own problems, so one reply names everything to fix.
+        problem = _source_problem(data) if isinstance(data, dict) else None
+        try:
+            body = handler(data)
+        except ValidationError as exc:
+            if problem is None:
+                raise
+            errors = [_again(e) for e in exc.errors()]
+            errors.append(_source_error(problem, data))
+            raise ValidationError.from_exception_data(cls.__name__, errors) from None
+        if problem is not None:
+            raise ValidationError.from_exception_data(cls.__name__, [_source_error(problem, data)])
+        return body
+
+
+def _source_problem(data: dict[str, Any]) -> str | None:
+    """Where the text comes from: a runbook, or a title and a message; never both or neither."""
+    if data.get("runbook") is None and (data.get("title") is None or data.get("message") is None):
+        return "give a runbook, or both a title and a message"
+    if data.get("runbook") is not None and data.get("message") is not None:
+        return "give a runbook or a message, not both"
+    return None
+
+
+def _again(error: ErrorDetails) -> InitErrorDetails:
+    """A field's problem as pydantic reported it, ready to be raised again beside ours."""
+    again: InitErrorDetails = {"type": error["type"], "loc": error["loc"], "input": error["input"]}
+    if "ctx" in error:
+        again["ctx"] = error["ctx"]
+    return again
+
+
+def _source_error(problem: str, data: dict[str, Any]) -> InitErrorDetails:
+    return {"type": PydanticCustomError("value_error", problem), "loc": ("message",), "input": data}
 
 
 class UpdateSendBody(BaseModel):

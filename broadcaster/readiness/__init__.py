@@ -1,0 +1,1 @@
+"""Channel readiness: would each practice's channels work now (`broadcaster readiness`, `serve`)."""
