@@ -5,7 +5,6 @@ The heavy imports are made inside each command, so its `--help` answers at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 
 import click
@@ -41,11 +40,11 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
 
     from broadcaster.accounts.server_keys import load_server_keys  # noqa: PLC0415
     from broadcaster.cli.running import run_async  # noqa: PLC0415
+    from broadcaster.cli.serve_jobs import start_side_jobs, stop_side_jobs  # noqa: PLC0415
     from broadcaster.config.log_setup import configure_logging  # noqa: PLC0415
     from broadcaster.delivery.preflight import check_endpoints_ready  # noqa: PLC0415
     from broadcaster.delivery.runtime import open_database, running_dispatcher  # noqa: PLC0415
-    from broadcaster.public.republisher import start_republisher  # noqa: PLC0415
-    from broadcaster.readiness.watch import start_readiness_watch  # noqa: PLC0415
+    from broadcaster.monitoring.health_checks import health_monitor_for  # noqa: PLC0415
     from broadcaster.web.api import make_app  # noqa: PLC0415
 
     settings = ctx.settings
@@ -60,6 +59,8 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     routes = {e.route for e in endpoints}
     check_endpoints_ready(settings, endpoints)
     keys = load_server_keys(settings)  # read (or created) before the event loop: file I/O
+    has_checks = any(p.checks for p in directory.practices) or bool(directory.group_checks)
+    runbooks = ctx.runbooks if has_checks and settings.monitor.checks_in_serve else None
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -70,6 +71,17 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             open_database(settings) as engine,
             running_dispatcher(engine, settings, routes) as dispatcher,
         ):
+            checks = (
+                health_monitor_for(
+                    engine=engine,
+                    directory=directory,
+                    settings=settings,
+                    runbooks=runbooks,
+                    acted=dispatcher.wake,
+                )
+                if runbooks is not None
+                else None  # built before serving: a check that could never be sent stops the start
+            )
             runner = web.AppRunner(
                 make_app(
                     engine=engine, settings=settings, directory=directory, dispatcher=dispatcher, keys=keys
@@ -78,8 +90,9 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             await runner.setup()
             site = web.TCPSite(runner, host or settings.host, port or settings.port)
             await site.start()
-            republishing = start_republisher(engine, directory, settings, dispatcher)
-            readiness = start_readiness_watch(engine, settings, directory)  # every interval_hours
+            jobs = start_side_jobs(
+                engine=engine, directory=directory, settings=settings, dispatcher=dispatcher, checks=checks
+            )
             structlog.get_logger(__name__).info(
                 "serving",
                 url=f"http://{host or settings.host}:{port or settings.port}",
@@ -88,11 +101,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
             )
             await stop.wait()
             structlog.get_logger(__name__).info("stopping")
-            for task in (republishing, readiness):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            await stop_side_jobs(jobs)
             await runner.cleanup()
 
     run_async(go)

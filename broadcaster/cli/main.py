@@ -36,6 +36,11 @@ COMMANDS: dict[str, CommandEntry] = {
     "list": CommandEntry(
         "broadcaster.cli.status_commands", "list_incidents", "List recent incidents, newest first."
     ),
+    "monitor": CommandEntry(
+        "broadcaster.cli.monitor_command",
+        "monitor",
+        "Run the directory's health checks, opening and resolving incidents as they fail and recover.",
+    ),
     "publish": CommandEntry(
         "broadcaster.cli.publish_command",
         "publish",

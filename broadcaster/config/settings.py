@@ -33,7 +33,7 @@ from pydantic_settings import (
 from broadcaster.config.providers import PROVIDERS
 from broadcaster.config.shipped_files import example_directory_path
 from broadcaster.core.errors import ConfigError
-from broadcaster.core.models import IncidentStatus
+from broadcaster.core.models import IncidentStatus, Severity
 from broadcaster.core.provider_spec import ProviderSpec
 from broadcaster.core.setting_types import Port, PositiveFloat, PositiveInt
 
@@ -107,6 +107,19 @@ class PublishSettings(BaseModel):
     timeout_seconds: PositiveFloat = 20.0
 
 
+class MonitorSettings(BaseModel):
+    """What an alert from a monitor (the webhooks under /api/hooks) opens when it says little."""
+
+    # The runbook an alert without a `runbook` label uses; without either, it needs a message.
+    default_runbook: str | None = None
+    # The group an alert without an `ods` or `group` label is for; without either, it is refused.
+    default_group: str | None = None
+    default_severity: Severity = Severity.MAJOR  # for free-text alerts (a runbook has its own)
+    resolved_message: str = "This is working again. Thank you for your patience."
+    check_concurrency: PositiveInt = 50  # health-check probes in flight at once
+    checks_in_serve: bool = True  # false when `broadcaster monitor` runs the checks instead
+
+
 class ReadinessSettings(BaseModel):
     """`broadcaster readiness` and its daily run inside `serve` (broadcaster/readiness/)."""
 
@@ -142,6 +155,10 @@ class CoreSettings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_token: SecretStr | None = None  # bearer token for the HTTP API's write endpoints
+    # A dead man's switch (a healthchecks.io check's ping URL) pinged while the dispatcher is
+    # healthy; a secret, since anyone holding it can keep the switch quiet.
+    heartbeat_url: SecretStr | None = None
+    heartbeat_seconds: PositiveFloat = 60.0
     node_name: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
     retry: RetrySettings = RetrySettings()
@@ -149,6 +166,7 @@ class CoreSettings(BaseSettings):
     sms: SmsPolicy = SmsPolicy()
     web: WebSettings = WebSettings()
     publish: PublishSettings = PublishSettings()
+    monitor: MonitorSettings = MonitorSettings()
     readiness: ReadinessSettings = ReadinessSettings()
     secrets: dict[str, SecretStr] = {}
 

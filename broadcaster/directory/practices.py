@@ -16,6 +16,7 @@ Format (YAML; see docs/directory.md):
           facebook: {page_id: "100000000000901", token: fb_test_page}
           sms: {recipients: ["07700 900901"]}
           email: {recipients: [drills@riverside.example]}
+        checks: [{name: website, kind: http, target: "https://riverside.example"}]  # directory.checks
 
 Secrets are referenced by name and resolved from settings; a value that looks like a real token
 is refused here so it can never be committed by accident.
@@ -45,6 +46,7 @@ from broadcaster.core.control_characters import first_in_line, first_in_message
 from broadcaster.core.errors import DirectoryError, FileProblem
 from broadcaster.core.models import ChannelKind
 from broadcaster.core.phone import NotAUkMobile, normalise_uk_mobile
+from broadcaster.directory.checks import CheckSpec, GroupCheck
 from channels.outbox.spec import APPRISE_OUTBOX, EMAIL_OUTBOX, FACEBOOK_OUTBOX, SMS_OUTBOX
 
 _SECRET_REF = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -144,6 +146,7 @@ class Practice(_Strict):
     email: EmailEndpoint | None = None
     apprise: list[SecretRef] = []
     exercise: ExerciseEndpoints | None = None
+    checks: list[CheckSpec] = []  # health checks of this practice's services (directory.checks)
 
     @field_validator("ods", mode="before")
     @classmethod
@@ -180,6 +183,7 @@ class Practice(_Strict):
 
 class DirectoryFile(_Strict):
     defaults: Defaults = Defaults()
+    checks: list[GroupCheck] = []  # health checks of a target a whole group shares
     practices: Annotated[list[Practice], Field(min_length=1)]
 
 
@@ -199,6 +203,7 @@ class Directory:
     path: Path
     defaults: Defaults
     practices: tuple[Practice, ...]
+    group_checks: tuple[GroupCheck, ...] = ()
 
     def endpoints(self, practice: Practice) -> tuple[Endpoint, ...]:
         """Where this practice's messages go: worked out once per directory, not per send."""
@@ -301,7 +306,29 @@ def load_directory(path: Path) -> Directory:
     if repeated := _repeated_ods_codes(loaded, parsed.practices):
         raise DirectoryError(repeated)
     # Resolved here, off the event loop, for messages that must name it (or hide it).
-    return Directory(path=path.resolve(), defaults=parsed.defaults, practices=tuple(parsed.practices))
+    if unknown := _unknown_check_groups(loaded, parsed):
+        raise DirectoryError(unknown)
+    return Directory(
+        path=path.resolve(),
+        defaults=parsed.defaults,
+        practices=tuple(parsed.practices),
+        group_checks=tuple(parsed.checks),
+    )
+
+
+def _unknown_check_groups(doc: YamlDocument, parsed: DirectoryFile) -> list[FileProblem]:
+    """A group check for a group no practice is in would never reach anyone."""
+    known = {g for p in parsed.practices for g in p.groups}
+    return [
+        FileProblem(
+            doc.path,
+            doc.line_of(("checks", index, "group")),
+            f"checks[{index}] ({check.name}), field group",
+            f"no practice is in group {check.group!r}; known groups: {', '.join(sorted(known)) or 'none'}",
+        )
+        for index, check in enumerate(parsed.checks)
+        if check.group not in known
+    ]
 
 
 def _repeated_ods_codes(doc: YamlDocument, practices: list[Practice]) -> list[FileProblem]:

@@ -127,6 +127,10 @@ class IncidentService:
         self._settings = settings
         self._now = clock
 
+    @property
+    def directory(self) -> Directory:
+        return self._directory
+
     # --- opening -------------------------------------------------------------------------
 
     def preview_opening(self, request: IncidentRequest) -> SendPreview:

@@ -174,3 +174,19 @@ api_tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
 )
+
+# What each monitored cause (an alert's fingerprint, a monitor, a failing check) last did: the
+# incident it opened, so a repeated delivery changes nothing and one cause has at most one open
+# incident. "opening" while the incident is being written (a claim: a second delivery arriving
+# meanwhile does nothing); "open"; "resolved" (kept, so a late repeat of the same episode is ignored).
+alert_causes = Table(
+    "alert_causes",
+    metadata,
+    Column("cause_key", String(400), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("incident_id", Integer, ForeignKey("incidents.id")),
+    Column("episode", String(200), nullable=False, server_default=text("''")),  # e.g. startsAt
+    Column("digest", String(200), nullable=False, server_default=text("''")),  # what it said (digests)
+    Column("updated_at", Float, nullable=False),
+)

@@ -24,6 +24,7 @@ from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentService, UpdateRequest
+from broadcaster.monitoring.alert_actions import AlertActions
 from broadcaster.public.routes import LIVE_SITE, PUBLIC_ROUTES, add_public_routes
 from broadcaster.public.site import LiveSite
 from broadcaster.store.records import StoredUpdate
@@ -34,6 +35,8 @@ from broadcaster.web.bodies import ReopenBody, UpdateBody, parse_body
 from broadcaster.web.console import routes as console
 from broadcaster.web.console.send_requests import SHELF, SendBody, incident_request
 from broadcaster.web.errors import error_replies
+from broadcaster.web.hook_routes import ROUTE_ACTIONS as HOOK_ACTIONS
+from broadcaster.web.hook_routes import add_hook_routes
 from broadcaster.web.metrics_route import PATH as METRICS_PATH
 from broadcaster.web.metrics_route import add_metrics_route
 from broadcaster.web.openapi import PUBLIC_PATHS as OPENAPI_PUBLIC_PATHS
@@ -85,7 +88,7 @@ def make_app(
         public_paths=PUBLIC_PATHS
         | console.PUBLIC_PATHS
         | ({METRICS_PATH} if settings.web.metrics_open else set()),
-        route_actions={**ROUTE_ACTIONS, **console.ROUTE_ACTIONS},
+        route_actions={**ROUTE_ACTIONS, **console.ROUTE_ACTIONS, **HOOK_ACTIONS},
     )
     app = web.Application(
         middlewares=[
@@ -117,6 +120,10 @@ def make_app(
     add_metrics_route(app, DeliveryMetrics(engine), dispatcher.writer.outcomes)
     add_public_routes(app, LiveSite(engine=engine, directory=directory, settings=settings.publish))
     console.add_console_routes(app)
+    add_hook_routes(
+        app,
+        AlertActions(engine=engine, service=app[SERVICE], settings=settings, runbook=app[SHELF].get),
+    )
     return app
 
 

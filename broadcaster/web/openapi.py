@@ -14,6 +14,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from broadcaster.monitoring.alert_actions import Outcome
+from broadcaster.monitoring.payloads import AlertmanagerPayload, GenericAlert, KumaPayload
 from broadcaster.web.bodies import ReopenBody, UpdateBody
 from broadcaster.web.console.send_requests import RetryBody, SendBody, UpdateSendBody
 
@@ -435,6 +437,62 @@ OPERATIONS.update(
         ("GET", "/manifest.webmanifest"): _page("The web app manifest", public=True),
         ("GET", "/static/{name}"): _page(
             "The console's stylesheet, script and icons", {200: "the file", 404: "no such file"}, public=True
+        ),
+    }
+)
+
+_HOOK_RESULTS = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["cause", "outcome", "incident"],
+                "properties": {
+                    "cause": {"type": "string", "example": "alertmanager:6c1f0e2ab3"},
+                    "outcome": {"enum": [o.value for o in Outcome]},
+                    "incident": {"type": ["string", "null"], "example": "INC-42"},
+                },
+            },
+        }
+    },
+}
+_HOOK_ANSWERS = {
+    200: "acted on: one result per alert (a repeat is `unchanged`)",
+    400: "the body does not fit the monitor's payload",
+    401: "no or wrong token",
+    403: "the token's role is not monitor or admin",
+    404: "an incident the cause had opened is gone",
+    409: "an update raced another; send it again",
+    422: "an alert names no known practice, runbook or wording (nothing of the delivery was acted on)",
+    429: "too many wrong tokens from this address",
+}
+_HOOK_QUERY = " The URL's query may give `ods`, `group` and `runbook` for alerts that do not."
+OPERATIONS.update(
+    {
+        ("POST", "/api/hooks/alertmanager"): Operation(
+            "Prometheus Alertmanager's webhook (version 4): each alert opens, updates or resolves "
+            "the incident for its cause (label `cause`, else its fingerprint); labels `ods`, "
+            "`group`, `runbook` and the runbook's fields from labels and annotations." + _HOOK_QUERY,
+            _HOOK_ANSWERS,
+            body=AlertmanagerPayload,
+            reply=_HOOK_RESULTS,
+        ),
+        ("POST", "/api/hooks/uptime-kuma"): Operation(
+            "Uptime Kuma's webhook: down (0) opens, up (1) resolves the incident for the monitor; "
+            "the monitor's tags `ods`, `group`, `runbook` and runbook fields." + _HOOK_QUERY,
+            _HOOK_ANSWERS,
+            body=KumaPayload,
+            reply=_HOOK_RESULTS,
+        ),
+        ("POST", "/api/hooks/generic"): Operation(
+            "One alert in the generic form: `key` names the cause, `status` firing or resolved."
+            + _HOOK_QUERY,
+            _HOOK_ANSWERS,
+            body=GenericAlert,
+            reply=_HOOK_RESULTS,
         ),
     }
 )
