@@ -6,7 +6,9 @@ practice user is refused another practice's incident, in the page and in the API
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,13 @@ from tests.console_server import (
 )
 
 pytestmark = NEEDS_CHROMIUM
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+# The README's screenshots are redrawn only when asked (BROADCASTER_DRAW_SCREENSHOTS=1), so a
+# test run leaves the checkout as it found it; otherwise they are taken into a scratch folder.
+DOCS = (
+    Path(__file__).resolve().parent.parent / "docs"
+    if os.environ.get("BROADCASTER_DRAW_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="console-screenshots-"))
+)
 
 
 @pytest.fixture
