@@ -287,48 +287,35 @@ async def open_incident(request: web.Request) -> web.Response:
 
 
 async def post_update(request: web.Request) -> web.Response:
-    actor = _require_token(request)
-    principal = principal_of(request)
-    incident_id = await _visible_incident(request, principal)
     body = parse_body(UpdateBody, await request.read())
-    settings = request.app[SETTINGS]
-    stored = await request.app[SERVICE].post_update(
-        incident_id,
-        UpdateRequest(
-            status=body.status,
-            content=content_from_text(
-                body.message,
-                sms_max_segments=settings.sms.max_segments,
-                confidentiality_override=body.confidentiality_override,
-            ),
-            sms=body.sms,
-            practices=principal.scope,  # a practice user's update goes to its practices' threads only
-        ),
-        actor=actor,
-    )
-    request.app[DISPATCHER].wake()
-    request.app[LIVE_SITE].invalidate()
-    return _posted(stored)
+    return await _post(request, body, status=body.status, reopens=False)
 
 
 async def reopen_incident(request: web.Request) -> web.Response:
+    body = parse_body(ReopenBody, await request.read())
+    return await _post(request, body, status=IncidentStatus.INVESTIGATING, reopens=True)
+
+
+async def _post(
+    request: web.Request, body: UpdateBody | ReopenBody, *, status: IncidentStatus, reopens: bool
+) -> web.Response:
+    """An update or a reopen into the incident's threads: the two differ only in status and label."""
     actor = _require_token(request)
     principal = principal_of(request)
     incident_id = await _visible_incident(request, principal)
-    body = parse_body(ReopenBody, await request.read())
     settings = request.app[SETTINGS]
     stored = await request.app[SERVICE].post_update(
         incident_id,
         UpdateRequest(
-            status=IncidentStatus.INVESTIGATING,
+            status=status,
             content=content_from_text(
                 body.message,
                 sms_max_segments=settings.sms.max_segments,
                 confidentiality_override=body.confidentiality_override,
             ),
             sms=body.sms,
-            reopens=True,
-            practices=principal.scope,
+            reopens=reopens,
+            practices=principal.scope,  # a practice user's update goes to its practices' threads only
         ),
         actor=actor,
     )
