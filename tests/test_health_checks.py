@@ -359,8 +359,8 @@ async def test_a_hanging_target_does_not_delay_the_others(
         ({"kind": "tcp", "target": "gw.example"}, '"host:port"'),
         ({"kind": "http", "target": "https://a.example", "timeout": 90}, "must not be longer than interval"),
         (
-            {"kind": "http", "target": "https://a.example", "policy": "draft"},
-            "policy draft (a draft for a person",
+            {"kind": "http", "target": "https://a.example", "policy": "later"},
+            "unknown policy 'later'; use policy: open",
         ),
     ],
 )

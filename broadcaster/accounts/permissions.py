@@ -42,10 +42,17 @@ class Action(StrEnum):
     CALL_HOOKS = "call the health-check webhooks"
     SEE_OWN_ACCOUNT = "see their own account"
     READ_METRICS = "read the delivery metrics"
+    DECIDE_DRAFTS = "confirm or discard a monitor's drafts"
 
 
 _INCIDENT_WORK = frozenset(
-    {Action.READ_INCIDENTS, Action.OPEN_INCIDENT, Action.POST_UPDATE, Action.READ_DELIVERIES}
+    {
+        Action.READ_INCIDENTS,
+        Action.OPEN_INCIDENT,
+        Action.POST_UPDATE,
+        Action.READ_DELIVERIES,
+        Action.DECIDE_DRAFTS,  # a practice user: only drafts that reach none but its practices
+    }
 )
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),

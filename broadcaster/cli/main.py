@@ -28,6 +28,16 @@ COMMANDS: dict[str, CommandEntry] = {
         "check",
         "Validate the practice directory and that every secret and provider setting it needs is set.",
     ),
+    "confirm": CommandEntry(
+        "broadcaster.cli.draft_commands",
+        "confirm",
+        "Send the draft a monitor raised on INCIDENT, as written (`broadcaster status` shows it).",
+    ),
+    "discard": CommandEntry(
+        "broadcaster.cli.draft_commands",
+        "discard",
+        "Drop the draft a monitor raised on INCIDENT: none of it is sent.",
+    ),
     "drill-report": CommandEntry(
         "broadcaster.cli.drill_commands",
         "drill_report",

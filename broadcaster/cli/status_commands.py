@@ -77,9 +77,11 @@ def list_incidents(ctx: CliContext) -> None:
             console.print("No incidents yet. `broadcaster send --help` shows how to open one.")
         for record in found:
             drill = "EXERCISE: " if record.exercise and not record.title.startswith("EXERCISE") else ""
+            draft = f"{record.draft_label}: " if record.draft_label else ""
             console.print(
                 f"{record.ref:<8} {record.status.value:<13} {record.severity.value:<8} "
-                f"{drill}{record.title}  ({record.audience.describe()})"
+                f"{draft}{drill}{record.title}  ({record.audience.describe()})",
+                markup=False,
             )
 
     run_async(go)

@@ -26,6 +26,7 @@ _WORD = {
     DeliveryState.BLOCKED: "pending",
     DeliveryState.PENDING: "pending",
     DeliveryState.SENDING: "sending",
+    DeliveryState.HELD: "draft",
 }
 
 
@@ -46,7 +47,9 @@ def _cell(records: list[DeliveryRecord]) -> str:
 
 def _severity(state: DeliveryState) -> int:
     order = [
+        DeliveryState.DISCARDED,
         DeliveryState.DELIVERED,
+        DeliveryState.HELD,
         DeliveryState.PENDING,
         DeliveryState.BLOCKED,
         DeliveryState.SENDING,
@@ -69,6 +72,7 @@ def print_status_grid(grid: DeliveryGrid, names: dict[str, str], console: Consol
         f"Showing update {seq} ({update.status.value}) of {len(grid.incident.updates)}; "
         "--update N shows another."
     )
+    print_draft(grid, console)
     cells: dict[str, dict[ChannelKind, list[DeliveryRecord]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         cells[r.practice][r.channel].append(r)
@@ -87,6 +91,29 @@ def print_status_grid(grid: DeliveryGrid, names: dict[str, str], console: Consol
             f"{r.state.value} after {r.attempts} attempt(s): {escape(r.last_error or '')}",
             highlight=False,
         )
+
+
+def print_draft(grid: DeliveryGrid, console: Console) -> None:
+    """A monitor's draft waiting for a person says so, and how to decide it; one decided, by whom."""
+    incident = grid.incident
+    waiting = incident.waiting_draft
+    ref = incident.ref
+    if waiting is not None:
+        what = "its first message" if waiting.record.seq == 0 else f"update {waiting.record.seq}"
+        console.print(
+            f"[bold yellow]DRAFT[/] {what} ({waiting.record.status.value}) was raised by "
+            f"{escape(waiting.record.author)} and is not sent: `broadcaster confirm {ref}` sends it, "
+            f"`broadcaster discard {ref}` drops it.",
+            highlight=False,
+        )
+        console.print(f"  {escape(waiting.record.message)}", highlight=False)
+    for u in incident.updates:
+        r = u.record
+        if r.draft is not None and r.draft.value != "waiting":
+            at = time.strftime("%H:%M:%S", time.localtime(r.decided_at or 0))
+            console.print(
+                f"Update {r.seq} was a draft, {r.draft.value} by {escape(r.decided_by or '')} at {at}."
+            )
 
 
 def print_attention(grid: DeliveryGrid, console: Console) -> None:
@@ -123,6 +150,8 @@ def status_as_json(grid: DeliveryGrid) -> str:
         "incident": record.ref,
         "title": record.title,
         "status": record.status.value,
+        "draft": record.draft,  # opening | update (a monitor's draft waits) | discarded | null
+        "waiting_draft": record.waiting_draft_seq,
         "deliveries": [
             {
                 "update": r.update_seq,

@@ -33,7 +33,7 @@ from pydantic_settings import (
 from broadcaster.config.providers import PROVIDERS
 from broadcaster.config.shipped_files import example_directory_path
 from broadcaster.core.errors import ConfigError
-from broadcaster.core.models import IncidentStatus, Severity
+from broadcaster.core.models import AlertPolicy, IncidentStatus, Severity
 from broadcaster.core.provider_spec import ProviderSpec
 from broadcaster.core.setting_types import Port, PositiveFloat, PositiveInt
 
@@ -115,6 +115,8 @@ class MonitorSettings(BaseModel):
     # The group an alert without an `ods` or `group` label is for; without either, it is refused.
     default_group: str | None = None
     default_severity: Severity = Severity.MAJOR  # for free-text alerts (a runbook has its own)
+    # An alert without a `policy` label: open and send at once, or a draft for a person to confirm.
+    policy: AlertPolicy = AlertPolicy.OPEN
     resolved_message: str = "This is working again. Thank you for your patience."
     check_concurrency: PositiveInt = 50  # health-check probes in flight at once
     checks_in_serve: bool = True  # false when `broadcaster monitor` runs the checks instead

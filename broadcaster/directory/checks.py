@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from broadcaster.core.models import AlertPolicy
+
 _NAME = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$")
 
@@ -41,19 +43,18 @@ class CheckSpec(BaseModel):
     recover_after: Annotated[int, Field(ge=1, le=100)] = 2  # consecutive successes before it is up
     group_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0  # wait for others failing the same
     hold_down: Annotated[float, Field(ge=0, le=86400)] = 600.0  # after a resolve, no new incident sooner
-    policy: str = "open"  # open and send at once (a draft policy is not built yet)
+    policy: AlertPolicy = AlertPolicy.OPEN  # open and send at once, or a draft a person confirms
     runbook: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     fields: dict[str, Annotated[str, Field(max_length=500)]] = {}
 
-    @field_validator("policy")
+    @field_validator("policy", mode="before")
     @classmethod
-    def _known_policy(cls, value: str) -> str:
-        if value == "draft":
+    def _known_policy(cls, value: object) -> object:
+        if isinstance(value, str) and value not in {p.value for p in AlertPolicy}:
             raise ValueError(
-                "policy draft (a draft for a person to confirm) is not built yet; use policy: open"
+                f"unknown policy {value!r}; use policy: open (open and send at once) "
+                "or policy: draft (a draft a person confirms with `broadcaster confirm`)"
             )
-        if value != "open":
-            raise ValueError(f"unknown policy {value!r}; use policy: open (open and send at once)")
         return value
 
     @model_validator(mode="after")

@@ -44,10 +44,27 @@ class IncidentSummary:
     created_at: float
     resolved_at: float | None
     exercise: bool = False  # a drill: test endpoints and the outbox only, never public
+    waiting_draft_seq: int | None = None  # a monitor's draft waiting for a person to confirm it
+    sent: bool = True  # false while its first message has not gone out (a draft, or discarded)
 
     @property
     def ref(self) -> str:
         return incident_ref(self.id)
+
+    @property
+    def draft(self) -> str | None:
+        """ "opening": its first message is a draft waiting for a person; "update": a later one
+        is; "discarded": its first message was discarded, never sent; None: nothing of that."""
+        if self.waiting_draft_seq == 0:
+            return "opening"
+        if self.waiting_draft_seq is not None:
+            return "update"
+        return None if self.sent else "discarded"
+
+    @property
+    def draft_label(self) -> str | None:
+        """How lists mark it (see `draft`)."""
+        return _DRAFT_LABELS.get(self.draft or "")
 
     @classmethod
     def of(cls, record: IncidentRecord) -> IncidentSummary:
@@ -64,7 +81,12 @@ class IncidentSummary:
             created_at=record.created_at,
             resolved_at=record.resolved_at,
             exercise=record.exercise,
+            waiting_draft_seq=record.waiting_draft_seq,
+            sent=record.sent,
         )
+
+
+_DRAFT_LABELS = {"opening": "DRAFT", "update": "DRAFT UPDATE", "discarded": "DISCARDED (never sent)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +109,12 @@ class IncidentView:
     @property
     def next_seq(self) -> int:
         return len(self.updates)
+
+    @property
+    def waiting_draft(self) -> UpdateView | None:
+        """The draft a monitor wrote for a person to confirm, if one waits (the newest update)."""
+        seq = self.summary.waiting_draft_seq
+        return None if seq is None or seq >= len(self.updates) else self.updates[seq]
 
     def existing_seq(self, seq: int | None) -> int:
         """`seq`, or the latest update's when None; UnknownIncident if there is no such update."""

@@ -37,6 +37,7 @@ from broadcaster.directory.practices import Directory, Practice
 from broadcaster.incidents.lifecycle import check_update_allowed
 from broadcaster.incidents.queries import IncidentQueries, IncidentView
 from broadcaster.store.claims import retry_failed
+from broadcaster.store.drafts import confirm_draft, discard_draft
 from broadcaster.store.outbox_writes import UpdateRaced, append_update, open_incident, record_audit
 from broadcaster.store.records import AuditEntry, NewDelivery, NewIncident, NewUpdate, StoredUpdate
 
@@ -61,6 +62,7 @@ class IncidentRequest:
     runbook: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     exercise: bool = False  # a drill: marked EXERCISE, sent only to test endpoints or the outbox
+    draft: bool = False  # a monitor's: held until a person confirms it (`broadcaster confirm`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class UpdateRequest:
     reopens: bool = False  # the explicit reopen of a resolved incident (`broadcaster reopen`)
     # Only these practices' threads (a practice user's update); None: the whole audience.
     practices: frozenset[str] | None = None
+    draft: bool = False  # a monitor's: held until a person confirms it
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +178,7 @@ class IncidentService:
             deliveries=plan.rows(),
             audit=_audit_entry(
                 actor,
-                "incident_opened",
+                "incident_drafted" if request.draft else "incident_opened",
                 request.content,
                 plan.findings,
                 {
@@ -187,6 +190,7 @@ class IncidentService:
             ),
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
+            draft=request.draft,
         )
 
     # --- updates -------------------------------------------------------------------------
@@ -196,7 +200,7 @@ class IncidentService:
 
     async def preview_update(self, incident_id: int, request: UpdateRequest) -> SendPreview:
         incident = await self.incident(incident_id)
-        check_update_allowed(incident.ref, incident.summary.status, reopens=request.reopens)
+        check_update_allowed(incident.summary, reopens=request.reopens)
         request = _marked_update(incident, request)
         plan = self._plan_update(incident, request)
         return self._preview(plan, request.content)
@@ -226,7 +230,7 @@ class IncidentService:
             incident = await self.incident(incident_id)
             # The lifecycle rules hold under the write lock: the store refuses the write if any
             # update (and so any status change) landed after this read.
-            check_update_allowed(incident.ref, incident.summary.status, reopens=request.reopens)
+            check_update_allowed(incident.summary, reopens=request.reopens)
             marked = _marked_update(incident, request)
             plan = await asyncio.to_thread(self._plan_update, incident, marked)
             try:
@@ -255,13 +259,39 @@ class IncidentService:
             fields={**incident.summary.fields, **request.fields},
             audit=_audit_entry(
                 actor,
-                "incident_reopened" if request.reopens else "update_posted",
+                _update_action(request),
                 request.content,
                 plan.findings,
                 {"status": request.status.value},
             ),
             now=self._now(),
             deadline_seconds=self._settings.retry.deadline_seconds,
+            draft=request.draft,
+        )
+
+    # --- drafts --------------------------------------------------------------------------
+
+    async def confirm_draft(self, incident_id: int, *, seq: int | None, actor: Actor) -> StoredUpdate:
+        """Send the monitor's draft waiting on this incident, as it was written (`seq`: the one
+        the person read; refused if another waits). The dispatcher must then be woken."""
+        return await confirm_draft(
+            self._require_engine(),
+            incident_id=incident_id,
+            seq=seq,
+            audit=AuditEntry(actor.name, actor.origin, "draft_confirmed", credential=actor.credential),
+            now=self._now(),
+            deadline_seconds=self._settings.retry.deadline_seconds,
+        )
+
+    async def discard_draft(self, incident_id: int, *, seq: int | None, actor: Actor) -> StoredUpdate:
+        """Drop the draft waiting on this incident: nothing of it is sent (a discarded first
+        message ends the incident). The answer's `deliveries`: how many were dropped."""
+        return await discard_draft(
+            self._require_engine(),
+            incident_id=incident_id,
+            seq=seq,
+            audit=AuditEntry(actor.name, actor.origin, "draft_discarded", credential=actor.credential),
+            now=self._now(),
         )
 
     async def retry_failed(
@@ -397,6 +427,12 @@ def _refuse_if_nobody(
             '(API: "sms": true) to text this update'
         )
     raise AudienceError(f"{reason}. Nothing was sent.")
+
+
+def _update_action(request: UpdateRequest) -> str:
+    if request.draft:
+        return "update_drafted"
+    return "incident_reopened" if request.reopens else "update_posted"
 
 
 def _audit_entry(

@@ -1,6 +1,11 @@
 """Act on an alert once per cause: open on firing, update if what it says changed, resolve on
 resolved; a repeated delivery, or a firing alert whose incident a person has resolved, does nothing.
 
+By its policy (core.models.AlertPolicy) each of these is sent at once, or written as a draft
+that waits for a person to confirm it. A draft the alert has outrun is discarded by it: a
+recovery before anyone confirmed the opening (nobody was told, so nobody needs telling), the
+problem back while a resolve waits, or a changed alert replacing a waiting update.
+
 The cause is claimed in the store before the incident is written (store.alert_causes), so two
 deliveries of one alert at once, or a server and `broadcaster monitor`, open one incident.
 """
@@ -11,7 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import structlog
@@ -21,8 +26,9 @@ from broadcaster.config.settings import Settings
 from broadcaster.content.message_content import MessageContent, content_from_runbook, content_from_text
 from broadcaster.core.errors import AudienceError, ContentRefused, LifecycleRefused
 from broadcaster.core.incident_refs import incident_ref
-from broadcaster.core.models import IncidentStatus, Severity
+from broadcaster.core.models import AlertPolicy, IncidentStatus, Severity
 from broadcaster.directory.audience import Audience
+from broadcaster.incidents.queries import IncidentView, UpdateView
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.monitoring.alerts import Alert
 from broadcaster.runbooks.templates import Runbook
@@ -47,6 +53,8 @@ class Outcome(StrEnum):
     OPENED = "opened"
     UPDATED = "updated"
     RESOLVED = "resolved"
+    DRAFTED = "drafted"  # written as a draft: it waits for a person to confirm it
+    DRAFT_DISCARDED = "draft discarded"  # a waiting draft the alert outran was dropped, unsent
     UNCHANGED = "unchanged"  # already open and saying the same, or a repeat of a resolved episode
     NOTHING_OPEN = "nothing open"  # resolved, but no incident of ours is open for it
 
@@ -86,7 +94,9 @@ class AlertActions:
 
     def check(self, alert: Alert) -> None:
         """Refuse an alert that cannot become an incident (no practices or unknown ones, no
-        runbook or wording, a missing runbook field) before any alert of its delivery is acted on."""
+        runbook or wording, a missing runbook field, an unknown policy) before any alert of its
+        delivery is acted on."""
+        self._policy(alert)
         if alert.firing:
             self._opening(alert).request.audience.select(self._service.directory)
 
@@ -118,8 +128,9 @@ class AlertActions:
         if standing is not None:  # open, being opened elsewhere, or this episode was resolved
             ref = incident_ref(standing.incident_id) if standing.incident_id is not None else None
             return AlertResult(alert.cause_key, Outcome.UNCHANGED, ref)
+        draft = self._policy(alert) is AlertPolicy.DRAFT
         try:
-            stored = await self._service.open(opening.request, actor=actor)
+            stored = await self._service.open(replace(opening.request, draft=draft), actor=actor)
         except BaseException:
             await release_cause(self._engine, cause_key=alert.cause_key)
             raise
@@ -130,47 +141,89 @@ class AlertActions:
             digest=opening.digest,
             now=self._now(),
         )
-        return AlertResult(alert.cause_key, Outcome.OPENED, stored.incident_ref)
+        outcome = Outcome.DRAFTED if draft else Outcome.OPENED
+        return AlertResult(alert.cause_key, outcome, stored.incident_ref)
 
     async def _maybe_update(
         self, alert: Alert, incident_id: int, digest: str, opening: _Opening, actor: Actor
     ) -> AlertResult:
         incident = await self._service.incident(incident_id)
+        said_before = opening.digest in digest.split()
+        waiting = incident.waiting_draft
+        if waiting is not None:
+            # The opening waits for a person as written; a waiting update saying this already
+            # stands. A waiting resolve (the problem is back) or a stale update is dropped.
+            if waiting.record.seq == 0 or (
+                waiting.record.status is not IncidentStatus.RESOLVED and said_before
+            ):
+                return AlertResult(alert.cause_key, Outcome.UNCHANGED, incident.ref)
+            incident = await self._discard(incident, waiting, actor)
+        outcome = Outcome.UNCHANGED if waiting is None else Outcome.DRAFT_DISCARDED
         status = incident.summary.status
         # Resolved by a person while the monitor still fires: their call stands, nothing is sent.
         # Said before (two alerts of one cause taking turns): nothing, or they would ping-pong.
-        if status is IncidentStatus.RESOLVED or opening.digest in digest.split():
-            return AlertResult(alert.cause_key, Outcome.UNCHANGED, incident.ref)
+        if status is IncidentStatus.RESOLVED or said_before:
+            return AlertResult(alert.cause_key, outcome, incident.ref)
+        draft = self._policy(alert) is AlertPolicy.DRAFT
         content = self._content(alert, status, incident.summary.fields)
         stored = await self._service.post_update(
             incident_id,
-            UpdateRequest(status=status, content=content, fields=self._fields(alert)),
+            UpdateRequest(status=status, content=content, fields=self._fields(alert), draft=draft),
             actor=actor,
         )
         said = " ".join([*digest.split(), opening.digest][-_DIGESTS_KEPT:])
         await record_digest(self._engine, cause_key=alert.cause_key, digest=said, now=self._now())
-        return AlertResult(alert.cause_key, Outcome.UPDATED, stored.incident_ref)
+        return AlertResult(
+            alert.cause_key, Outcome.DRAFTED if draft else Outcome.UPDATED, stored.incident_ref
+        )
 
     async def _resolve(self, alert: Alert, actor: Actor) -> AlertResult:
         found = await cause_of(self._engine, alert.cause_key)
         if found is None or found.state is not CauseState.OPEN or found.incident_id is None:
             return AlertResult(alert.cause_key, Outcome.NOTHING_OPEN)
         incident = await self._service.incident(found.incident_id)
-        outcome = Outcome.RESOLVED
+        waiting = incident.waiting_draft
+        if waiting is not None and waiting.record.status is IncidentStatus.RESOLVED:
+            return AlertResult(alert.cause_key, Outcome.UNCHANGED, incident.ref)  # a resolve waits already
+        if waiting is not None:
+            incident = await self._discard(incident, waiting, actor)
+            if waiting.record.seq == 0:  # never sent: nobody to tell (the store ended the cause)
+                return AlertResult(alert.cause_key, Outcome.DRAFT_DISCARDED, incident.ref)
+        draft = self._policy(alert) is AlertPolicy.DRAFT
+        outcome = Outcome.DRAFTED if draft else Outcome.RESOLVED
         if incident.summary.status is IncidentStatus.RESOLVED:
-            outcome = Outcome.UNCHANGED  # a person resolved it already
+            outcome, draft = Outcome.UNCHANGED, False  # a person resolved it already
         else:
             content = self._content(alert, IncidentStatus.RESOLVED, incident.summary.fields)
             try:
                 await self._service.post_update(
                     found.incident_id,
-                    UpdateRequest(status=IncidentStatus.RESOLVED, content=content),
+                    UpdateRequest(status=IncidentStatus.RESOLVED, content=content, draft=draft),
                     actor=actor,
                 )
             except LifecycleRefused:  # resolved by someone between the read and the write
-                outcome = Outcome.UNCHANGED
-        await resolve_cause(self._engine, cause_key=alert.cause_key, now=self._now())
+                outcome, draft = Outcome.UNCHANGED, False
+        if not draft:  # a drafted resolve leaves the cause open until a person confirms it
+            await resolve_cause(self._engine, cause_key=alert.cause_key, now=self._now())
         return AlertResult(alert.cause_key, outcome, incident.ref)
+
+    async def _discard(self, incident: IncidentView, waiting: UpdateView, actor: Actor) -> IncidentView:
+        """Drop a waiting draft the alert has outrun; the incident as it stands after."""
+        incident_id = incident.summary.id
+        await self._service.discard_draft(incident_id, seq=waiting.record.seq, actor=actor)
+        log.info("draft_discarded_by_alert", incident=incident.ref, seq=waiting.record.seq)
+        return await self._service.incident(incident_id)
+
+    def _policy(self, alert: Alert) -> AlertPolicy:
+        if alert.policy is None:
+            return self._settings.monitor.policy
+        try:
+            return AlertPolicy(alert.policy.strip().lower())
+        except ValueError:
+            raise ContentRefused(
+                f"alert {alert.cause_key} has policy {alert.policy!r}; use `open` (send at once) "
+                "or `draft` (wait for a person to confirm it)"
+            ) from None
 
     # --- what the alert says -----------------------------------------------------------
 

@@ -22,6 +22,7 @@ class Alert:
     title: str | None = None
     message: str | None = None
     episode: str = ""
+    policy: str | None = None  # "open" or "draft" (core.models.AlertPolicy); None: the setting's
 
 
 def split_list(values: Iterable[str | None]) -> tuple[str, ...]:

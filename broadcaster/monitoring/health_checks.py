@@ -228,6 +228,7 @@ class HealthMonitor:
             runbook=cause.spec.runbook,
             fields=cause.spec.fields,
             title=None,
+            policy=cause.spec.policy.value,
         )
 
 

@@ -5,7 +5,8 @@ Alertmanager's and Uptime Kuma's payloads carry more than is read here (they gro
 versions), so unknown fields are ignored; the generic form is ours, so it is strict. What an
 alert is for comes from its labels (Alertmanager), the monitor's tags or the webhook URL's query
 (Uptime Kuma), or the body (generic): `ods` (comma-separated ODS codes), `group`, `runbook`;
-the webhook URL's query gives defaults for all three.
+`policy` (`open`: send at once; `draft`: wait for a person to confirm); the webhook URL's query
+gives defaults for all of them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from broadcaster.core.models import AlertPolicy
 from broadcaster.monitoring.alerts import Alert, split_list
 
 _LOOSE = ConfigDict(extra="ignore")
@@ -93,6 +95,7 @@ class GenericAlert(BaseModel):
     fields: dict[str, Text] = {}
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     message: Text | None = None
+    policy: AlertPolicy | None = None
 
 
 def alertmanager_alerts(payload: AlertmanagerPayload, query: Mapping[str, str]) -> list[Alert]:
@@ -113,6 +116,7 @@ def alertmanager_alerts(payload: AlertmanagerPayload, query: Mapping[str, str]) 
                 title=alert.annotations.get("title") or alert.annotations.get("summary"),
                 message=alert.annotations.get("message"),
                 episode=alert.startsAt,
+                policy=labels.get("policy") or query.get("policy"),
             )
         )
     return out
@@ -124,7 +128,7 @@ def uptime_kuma_alerts(payload: KumaPayload, query: Mapping[str, str]) -> list[A
     if beat is None or monitor is None or beat.status not in (0, 1):
         return []
     tags = {t.name: t.value or "" for t in monitor.tags}
-    values = {**{k: v for k, v in query.items() if k not in ("ods", "group", "runbook")}, **tags}
+    values = {**{k: v for k, v in query.items() if k not in ("ods", "group", "runbook", "policy")}, **tags}
     return [
         Alert(
             source="uptime-kuma",
@@ -136,6 +140,7 @@ def uptime_kuma_alerts(payload: KumaPayload, query: Mapping[str, str]) -> list[A
             fields=values,
             title=tags.get("title") or query.get("title"),
             message=tags.get("message") or query.get("message"),
+            policy=tags.get("policy") or query.get("policy"),
         )
     ]
 
@@ -152,5 +157,6 @@ def generic_alerts(body: GenericAlert, query: Mapping[str, str]) -> list[Alert]:
             fields=body.fields,
             title=body.title,
             message=body.message,
+            policy=body.policy.value if body.policy is not None else query.get("policy"),
         )
     ]

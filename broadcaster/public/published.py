@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.content.render import STATUS_LABEL
 from broadcaster.core.incident_refs import incident_ref
-from broadcaster.core.models import ChannelKind, IncidentStatus, Severity
+from broadcaster.core.models import ChannelKind, DraftState, IncidentStatus, Severity
 from broadcaster.directory.practices import Directory, Practice
 from broadcaster.incidents.queries import IncidentQueries, IncidentSummary, IncidentView
 
@@ -31,10 +31,11 @@ def is_public(summary: IncidentSummary) -> bool:
     """Whether an incident's updates may be published.
 
     The one rule every public form goes through: only incidents whose sender chose to tell
-    patients, and never an exercise (a drill reached only test endpoints). When drafts arrive
-    they must be excluded here too, so they never reach a page, a feed, a CAP alert or a banner.
+    patients, never an exercise (a drill reached only test endpoints), and never a monitor's
+    draft nobody has confirmed (waiting, or discarded): it reaches no page, feed, CAP alert or
+    banner. A confirmed incident's own waiting drafts are left out update by update (`_public`).
     """
-    return not summary.exercise and bool(summary.channels & PATIENT_CHANNELS)
+    return summary.sent and not summary.exercise and bool(summary.channels & PATIENT_CHANNELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,8 @@ def _public(view: IncidentView, directory: Directory) -> PublicIncident:
     updates, previous = [], None
     for u in view.updates:
         record = u.record
+        if record.draft is not None and record.draft is not DraftState.CONFIRMED:
+            continue  # waiting for a person, or discarded: patients were never told it
         reopened = previous is IncidentStatus.RESOLVED and record.status is not IncidentStatus.RESOLVED
         texts = {p.ods: _filled(record.message, p) for p in practices}
         updates.append(PublicUpdate(record.seq, record.status, reopened, record.created_at, texts))

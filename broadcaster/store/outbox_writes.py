@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from broadcaster.core.channel_contract import RenderedContent
 from broadcaster.core.errors import UnknownIncident
 from broadcaster.core.incident_refs import incident_ref
-from broadcaster.core.models import DeliveryState, IncidentStatus
+from broadcaster.core.models import DeliveryState, DraftState, IncidentStatus
 from broadcaster.store.claims import release_settled_threads
+from broadcaster.store.drafts import draft_waiting, incident_status_change
 from broadcaster.store.records import AuditEntry, NewDelivery, NewIncident, NewUpdate, StoredUpdate
 from broadcaster.store.schema import audit_events, deliveries, incidents, updates
 from broadcaster.store.transactions import write_transaction
@@ -56,9 +57,11 @@ async def open_incident(
     audit: AuditEntry,
     now: float,
     deadline_seconds: float,
+    draft: bool = False,
 ) -> StoredUpdate:
     """Number a new incident and write its first message's deliveries, rendered with
-    PROVISIONAL_REF where the reference goes."""
+    PROVISIONAL_REF where the reference goes. A `draft` is written held: nothing goes out until
+    a person confirms it (store.drafts)."""
     async with write_transaction(engine) as conn:
         result = await conn.execute(
             insert(incidents).values(
@@ -72,6 +75,8 @@ async def open_incident(
                 created_by=incident.created_by,
                 created_at=now,
                 exercise=incident.exercise,
+                waiting_draft_seq=0 if draft else None,
+                sent=not draft,
             )
         )
         incident_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
@@ -85,6 +90,7 @@ async def open_incident(
             fill=lambda content: content.with_reference(ref),
             now=now,
             deadline_seconds=deadline_seconds,
+            draft=draft,
         )
         await _audit(conn, audit, incident_id, now, {"update_seq": 0, "deliveries": stored.deliveries})
         return stored
@@ -101,8 +107,10 @@ async def append_update(
     now: float,
     deadline_seconds: float,
     fields: dict[str, str] | None = None,
+    draft: bool = False,
 ) -> StoredUpdate:
     """Write update `expected_seq` of an incident; `fields` replaces its runbook values if given.
+    A `draft` is written held, and the incident's status changes only when it is confirmed.
 
     Raises UpdateRaced, writing nothing, if the incident's last update is no longer
     `expected_seq - 1`. Every status change is an update, so an unchanged number also means the
@@ -111,13 +119,19 @@ async def append_update(
     """
     async with write_transaction(engine) as conn:
         # FOR UPDATE where the database has row locks; SQLite's write lock is already held.
-        found = await conn.scalar(
-            select(incidents.c.id).where(incidents.c.id == incident_id).with_for_update()
-        )
+        found = (
+            await conn.execute(
+                select(incidents.c.id, incidents.c.waiting_draft_seq)
+                .where(incidents.c.id == incident_id)
+                .with_for_update()
+            )
+        ).first()
         if found is None:
             raise UnknownIncident(
                 f"no incident {incident_ref(incident_id)}; `broadcaster list` shows the open ones"
             )
+        if found.waiting_draft_seq is not None:
+            raise draft_waiting(incident_ref(incident_id), found.waiting_draft_seq)
         last = await conn.scalar(select(func.max(updates.c.seq)).where(updates.c.incident_id == incident_id))
         next_seq = (last or 0) + 1
         if next_seq != expected_seq:
@@ -131,15 +145,16 @@ async def append_update(
             fill=None,
             now=now,
             deadline_seconds=deadline_seconds,
+            draft=draft,
         )
-        await conn.execute(_RELEASE_SETTLED_THREADS, {"b_update_id": stored.update_id, "now": now})
-        resolved_at = now if new.status is IncidentStatus.RESOLVED else None
-        await conn.execute(
-            update(incidents)
-            .where(incidents.c.id == incident_id)
-            .values(status=new.status.value, resolved_at=resolved_at)
-            .values(**({"fields": fields} if fields is not None else {}))
-        )
+        changes: dict[str, object] = {} if fields is None else {"fields": fields}
+        if draft:
+            changes["waiting_draft_seq"] = stored.seq
+        else:
+            await conn.execute(_RELEASE_SETTLED_THREADS, {"b_update_id": stored.update_id, "now": now})
+            changes.update(incident_status_change(new.status, now))
+        if changes:
+            await conn.execute(update(incidents).where(incidents.c.id == incident_id).values(**changes))
         await _audit(
             conn,
             audit,
@@ -165,6 +180,7 @@ async def _write_update(
     fill: _Fill | None,
     now: float,
     deadline_seconds: float,
+    draft: bool,
 ) -> StoredUpdate:
     result = await conn.execute(
         insert(updates).values(
@@ -175,10 +191,15 @@ async def _write_update(
             channels=sorted(new.channels),
             author=new.author,
             created_at=now,
+            draft=DraftState.WAITING.value if draft else None,
+            drafted_at=now if draft else None,
         )
     )
     update_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # one-row insert
-    shape = _RowShape(incident_id, update_id, seq, new.status, now, now + deadline_seconds)
+    # An opening message waits for nothing; an update waits until released (see above); a
+    # draft's messages are held until a person confirms it.
+    state = _first_state(seq, draft=draft)
+    shape = _RowShape(incident_id, update_id, seq, new.status, state, now, now + deadline_seconds)
     rows = await asyncio.to_thread(_delivery_rows, deliveries, fill, shape)
     statement = _bulk_insert_sql(conn.dialect.paramstyle)
     for start in range(0, len(rows), _INSERT_CHUNK):
@@ -207,6 +228,12 @@ def _bulk_insert_sql(paramstyle: str) -> str:
     return f"INSERT INTO {deliveries.name} ({columns}) VALUES ({values})"  # noqa: S608
 
 
+def _first_state(seq: int, *, draft: bool) -> DeliveryState:
+    if draft:
+        return DeliveryState.HELD
+    return DeliveryState.PENDING if seq == 0 else DeliveryState.BLOCKED
+
+
 @dataclass(frozen=True, slots=True)
 class _RowShape:
     """What every delivery row of one update shares."""
@@ -215,6 +242,7 @@ class _RowShape:
     update_id: int
     seq: int
     status: IncidentStatus
+    state: DeliveryState
     now: float
     deadline_at: float
 
@@ -231,12 +259,10 @@ def _delivery_rows(
             filled = fill(ep.content) if fill is not None else ep.content
             content = stored_content[ep.content] = json.dumps(filled.to_json())
         thread_key = f"{shape.incident_id}|{ep.practice}|{ep.channel.value}|{ep.recipient}"
-        # An opening message waits for nothing; an update waits until released (see above).
-        state = DeliveryState.PENDING if shape.seq == 0 else DeliveryState.BLOCKED
         rows.append((
             shape.update_id, shape.incident_id, shape.seq, shape.status.value, ep.practice,
             ep.channel.value, ep.recipient, ep.route, ep.credential_ref,
-            content, thread_key, state.value, False, 0,
+            content, thread_key, shape.state.value, False, 0,
             shape.now, shape.deadline_at, False, shape.now, shape.now,
         ))  # fmt: skip
     return rows

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broadcaster.core.channel_contract import RenderedContent
 from broadcaster.core.errors import UnknownIncident
 from broadcaster.core.incident_refs import incident_ref
-from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.core.models import ChannelKind, DeliveryState, DraftState, IncidentStatus, Severity
 from broadcaster.store.records import DeliveryRecord, IncidentRecord, UpdateRecord
 from broadcaster.store.schema import deliveries, endpoint_attention, incidents, updates
 
@@ -39,6 +39,8 @@ def _incident(row: Row[tuple[object, ...]]) -> IncidentRecord:
         created_at=m["created_at"],
         resolved_at=m["resolved_at"],
         exercise=bool(m["exercise"]),
+        waiting_draft_seq=m["waiting_draft_seq"],
+        sent=bool(m["sent"]),
     )
 
 
@@ -61,6 +63,10 @@ async def get_incident(engine: AsyncEngine, incident_id: int) -> IncidentWithUpd
                 message=u.message,
                 author=u.author,
                 created_at=u.created_at,
+                draft=DraftState(u.draft) if u.draft else None,
+                drafted_at=u.drafted_at,
+                decided_by=u.decided_by,
+                decided_at=u.decided_at,
             )
             for u in rows
         )
@@ -191,7 +197,8 @@ async def update_times(engine: AsyncEngine, update_ids: Collection[int]) -> dict
 
 
 async def queue_depth(engine: AsyncEngine) -> Counter[DeliveryState]:
-    """Deliveries not yet settled, by state (what is waiting to go, or being checked)."""
+    """Deliveries not yet settled, by state (what is waiting to go, or being checked, or, held,
+    waiting for a person to confirm their draft)."""
     waiting = [s.value for s in DeliveryState if not s.is_final]
     async with engine.connect() as conn:
         rows = await conn.execute(

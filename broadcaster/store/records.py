@@ -7,7 +7,7 @@ from typing import Any
 
 from broadcaster.core.channel_contract import RenderedContent
 from broadcaster.core.incident_refs import incident_ref
-from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus, Severity
+from broadcaster.core.models import ChannelKind, DeliveryState, DraftState, IncidentStatus, Severity
 
 # An audience as stored: the JSON the directory's Audience writes and reads back; the store
 # keeps it without looking inside.
@@ -81,6 +81,8 @@ class IncidentRecord:
     created_at: float
     resolved_at: float | None
     exercise: bool = False
+    waiting_draft_seq: int | None = None  # the update waiting for a person to confirm it
+    sent: bool = True  # false while its first message has not gone out (a draft)
 
     @property
     def ref(self) -> str:
@@ -94,7 +96,11 @@ class UpdateRecord:
     status: IncidentStatus
     message: str
     author: str
-    created_at: float
+    created_at: float  # when it went out (a draft: when it was confirmed)
+    draft: DraftState | None = None  # None: written to be sent at once
+    drafted_at: float | None = None
+    decided_by: str | None = None  # who confirmed or discarded the draft
+    decided_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

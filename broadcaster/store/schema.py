@@ -46,6 +46,10 @@ incidents = Table(
     Column("resolved_at", Float),
     # A drill: sent only to test endpoints or the outbox, never public (0003).
     Column("exercise", Boolean, nullable=False, server_default=text("false")),
+    # A monitor's draft (0005): the update waiting for a person to confirm or discard it, and
+    # whether the first message has gone out at all (not while it waits, nor once discarded).
+    Column("waiting_draft_seq", Integer),
+    Column("sent", Boolean, nullable=False, server_default=text("true")),
 )
 
 updates = Table(
@@ -58,7 +62,13 @@ updates = Table(
     Column("message", Text, nullable=False),
     Column("channels", JSON, nullable=False),
     Column("author", String(200), nullable=False),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),  # when it went out (a draft: when confirmed)
+    # A draft (0005): "waiting" (its deliveries are held), "confirmed" or "discarded"; NULL: an
+    # update written to be sent at once. When it was drafted, and who decided it, when.
+    Column("draft", String(16)),
+    Column("drafted_at", Float),
+    Column("decided_by", String(200)),
+    Column("decided_at", Float),
     UniqueConstraint("incident_id", "seq", name="uq_updates_incident_seq"),
 )
 

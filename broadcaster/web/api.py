@@ -31,7 +31,7 @@ from broadcaster.store.records import StoredUpdate
 from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
 from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
-from broadcaster.web.bodies import ReopenBody, UpdateBody, parse_body
+from broadcaster.web.bodies import DraftDecisionBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.console import routes as console
 from broadcaster.web.console.send_requests import SHELF, SendBody, incident_request
 from broadcaster.web.errors import error_replies
@@ -57,6 +57,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/api/incidents/{ref}/deliveries"): Action.READ_DELIVERIES,
     ("POST", "/api/incidents/{ref}/updates"): Action.POST_UPDATE,
     ("POST", "/api/incidents/{ref}/reopen"): Action.POST_UPDATE,
+    ("POST", "/api/incidents/{ref}/confirm"): Action.DECIDE_DRAFTS,
+    ("POST", "/api/incidents/{ref}/discard"): Action.DECIDE_DRAFTS,
     ("GET", "/api/audit"): Action.READ_AUDIT,
     ("GET", "/api/audit.csv"): Action.READ_AUDIT,
     ("GET", "/account"): Action.SEE_OWN_ACCOUNT,
@@ -114,6 +116,8 @@ def make_app(
     app.router.add_get("/api/incidents/{ref}/deliveries", incident_deliveries)
     app.router.add_post("/api/incidents/{ref}/updates", post_update)
     app.router.add_post("/api/incidents/{ref}/reopen", reopen_incident)
+    app.router.add_post("/api/incidents/{ref}/confirm", confirm_draft)
+    app.router.add_post("/api/incidents/{ref}/discard", discard_draft)
     app.router.add_get("/api/audit", audit_json)
     app.router.add_get("/api/audit.csv", audit_csv)
     add_sign_in_routes(app)
@@ -151,6 +155,22 @@ async def _visible_incident(request: web.Request, principal: Principal) -> int:
             raise NotAllowed(
                 f"{found.ref} does not reach {', '.join(sorted(principal.scope))}; "
                 f"{principal.name} sees only incidents for those practices"
+            )
+    return incident_id
+
+
+async def decidable_incident(request: web.Request, principal: Principal) -> int:
+    """The incident the path names, if this principal may confirm or discard its draft: a
+    practice user only when the incident reaches no practice but its own (confirming sends to
+    every practice the draft is for)."""
+    incident_id = _incident_id(request)
+    if principal.scope is not None:
+        found = await IncidentQueries(request.app[ENGINE]).incident(incident_id)
+        reached = _reach(request, found.summary.audience)
+        if not reached or not reached <= principal.scope:
+            raise NotAllowed(
+                f"{found.ref} reaches practices besides {', '.join(sorted(principal.scope))}; "
+                "a commissioner confirms or discards a draft for several practices"
             )
     return incident_id
 
@@ -197,6 +217,7 @@ async def incidents_index(request: web.Request) -> web.Response:
                 "audience": r.audience.describe(),
                 "created_at": r.created_at,
                 "exercise": r.exercise,
+                "draft": r.draft,
             }
             for r in found
         ]
@@ -212,12 +233,15 @@ async def incident_detail(request: web.Request) -> web.Response:
             "ref": found.ref,
             "title": found.summary.title,
             "status": found.summary.status.value,
+            "waiting_draft": found.summary.waiting_draft_seq,
             "updates": [
                 {
                     "seq": u.record.seq,
                     "status": u.record.status.value,
                     "message": u.record.message,
                     "author": u.record.author,
+                    "draft": u.record.draft and u.record.draft.value,
+                    "decided_by": u.record.decided_by,
                     "deliveries": {state.value: n for state, n in u.deliveries.items()},
                 }
                 for u in found.updates
@@ -322,6 +346,29 @@ async def _post(
     request.app[DISPATCHER].wake()
     request.app[LIVE_SITE].invalidate()
     return _posted(stored)
+
+
+async def confirm_draft(request: web.Request) -> web.Response:
+    """Send the monitor's draft waiting on the incident, as written."""
+    body = parse_body(DraftDecisionBody, await request.read() or b"{}")
+    incident_id = await decidable_incident(request, principal_of(request))
+    stored = await request.app[SERVICE].confirm_draft(
+        incident_id, seq=body.seq, actor=_require_token(request)
+    )
+    request.app[DISPATCHER].wake()
+    request.app[LIVE_SITE].invalidate()
+    return _posted(stored)
+
+
+async def discard_draft(request: web.Request) -> web.Response:
+    """Drop the monitor's draft waiting on the incident: nothing of it is sent."""
+    body = parse_body(DraftDecisionBody, await request.read() or b"{}")
+    incident_id = await decidable_incident(request, principal_of(request))
+    stored = await request.app[SERVICE].discard_draft(
+        incident_id, seq=body.seq, actor=_require_token(request)
+    )
+    request.app[LIVE_SITE].invalidate()
+    return web.json_response({"ref": stored.incident_ref, "seq": stored.seq, "discarded": stored.deliveries})
 
 
 def _posted(stored: StoredUpdate) -> web.Response:

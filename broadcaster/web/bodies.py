@@ -45,6 +45,15 @@ class ReopenBody(BaseModel):
     confidentiality_override: NonBlank | None = None
 
 
+class DraftDecisionBody(BaseModel):
+    """`seq`: the draft the person read, refused (409) if a newer one waits; an empty body:
+    whichever waits."""
+
+    model_config = _STRICT
+
+    seq: Annotated[int, Field(ge=0, le=2**31)] | None = None
+
+
 class BodyRefused(Exception):
     """A request body that does not fit its model; `problems` name each field and what to send."""
 

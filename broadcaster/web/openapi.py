@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from broadcaster.monitoring.alert_actions import Outcome
 from broadcaster.monitoring.payloads import AlertmanagerPayload, GenericAlert, KumaPayload
-from broadcaster.web.bodies import ReopenBody, UpdateBody
+from broadcaster.web.bodies import DraftDecisionBody, ReopenBody, UpdateBody
 from broadcaster.web.console.send_requests import RetryBody, SendBody, UpdateSendBody
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -27,6 +27,7 @@ _REF = {
     "description": "An incident reference such as INC-42 (or just 42).",
     "schema": {"type": "string", "example": "INC-42"},
 }
+_DRAFT_SCOPE = "this role may not decide drafts, or (a practice account) the incident reaches other practices"
 _POSTED = {
     "type": "object",
     "required": ["ref", "seq", "deliveries"],
@@ -127,6 +128,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                     "audience": {"type": "string"},
                     "created_at": {"type": "number"},
                     "exercise": {"type": "boolean", "description": "a drill: test endpoints only"},
+                    "draft": {
+                        "type": ["string", "null"],
+                        "enum": ["opening", "update", "discarded", None],
+                        "description": "a monitor's draft waits for a person: its first message "
+                        "(opening) or a later update; discarded: its first message never went out",
+                    },
                 },
             },
         },
@@ -159,6 +166,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                 "ref": {"type": "string"},
                 "title": {"type": "string"},
                 "status": {"type": "string"},
+                "waiting_draft": {
+                    "type": ["integer", "null"],
+                    "description": "the update waiting for a person to confirm or discard it",
+                },
                 "updates": {
                     "type": "array",
                     "items": {
@@ -169,6 +180,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                             "status": {"type": "string"},
                             "message": {"type": "string"},
                             "author": {"type": "string"},
+                            "draft": {
+                                "type": ["string", "null"],
+                                "enum": ["waiting", "confirmed", "discarded", None],
+                                "description": "a monitor's draft; null: sent when written",
+                            },
+                            "decided_by": {"type": ["string", "null"]},
                             "deliveries": _COUNTS,
                         },
                     },
@@ -185,7 +202,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             401: "no or wrong token",
             403: _SCOPE,
             404: "no such incident",
-            409: "the incident is resolved: reopen it first",
+            409: "the incident is resolved (reopen it first), or a monitor's draft waits on it",
             422: "refused content; nothing was sent",
         },
         body=UpdateBody,
@@ -205,6 +222,44 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         },
         body=ReopenBody,
         reply=_POSTED,
+        ref=True,
+    ),
+    ("POST", "/api/incidents/{ref}/confirm"): Operation(
+        "Confirm the draft a monitor raised (a check's or an alert's draft policy): it is sent as "
+        'written. Body: {} or {"seq": N}, the draft read, refused if a newer one waits',
+        {
+            201: "confirmed; the dispatcher is sending",
+            400: "the body is not valid JSON or does not fit",
+            401: "no or wrong token",
+            403: _DRAFT_SCOPE,
+            404: "no such incident",
+            409: "no draft waits, or a newer one than `seq`",
+        },
+        body=DraftDecisionBody,
+        reply=_POSTED,
+        ref=True,
+    ),
+    ("POST", "/api/incidents/{ref}/discard"): Operation(
+        "Discard the draft a monitor raised: none of it is sent (a discarded opening ends the "
+        'incident, never public). Body: {} or {"seq": N}',
+        {
+            200: "discarded",
+            400: "the body is not valid JSON or does not fit",
+            401: "no or wrong token",
+            403: _DRAFT_SCOPE,
+            404: "no such incident",
+            409: "no draft waits, or a newer one than `seq`",
+        },
+        body=DraftDecisionBody,
+        reply={
+            "type": "object",
+            "required": ["ref", "seq", "discarded"],
+            "properties": {
+                "ref": {"type": "string"},
+                "seq": {"type": "integer"},
+                "discarded": {"type": "integer", "description": "messages dropped, never sent"},
+            },
+        },
         ref=True,
     ),
     ("GET", "/api/incidents/{ref}/deliveries"): Operation(
@@ -313,6 +368,44 @@ def _page(
 
 OPERATIONS.update(
     {
+        ("POST", "/api/incidents/{ref}/confirm"): Operation(
+            "Confirm the draft a monitor raised (a check's or an alert's draft policy): it is sent as "
+            'written. Body: {} or {"seq": N}, the draft read, refused if a newer one waits',
+            {
+                201: "confirmed; the dispatcher is sending",
+                400: "the body is not valid JSON or does not fit",
+                401: "no or wrong token",
+                403: _DRAFT_SCOPE,
+                404: "no such incident",
+                409: "no draft waits, or a newer one than `seq`",
+            },
+            body=DraftDecisionBody,
+            reply=_POSTED,
+            ref=True,
+        ),
+        ("POST", "/api/incidents/{ref}/discard"): Operation(
+            "Discard the draft a monitor raised: none of it is sent (a discarded opening ends the "
+            'incident, never public). Body: {} or {"seq": N}',
+            {
+                200: "discarded",
+                400: "the body is not valid JSON or does not fit",
+                401: "no or wrong token",
+                403: _DRAFT_SCOPE,
+                404: "no such incident",
+                409: "no draft waits, or a newer one than `seq`",
+            },
+            body=DraftDecisionBody,
+            reply={
+                "type": "object",
+                "required": ["ref", "seq", "discarded"],
+                "properties": {
+                    "ref": {"type": "string"},
+                    "seq": {"type": "integer"},
+                    "discarded": {"type": "integer", "description": "messages dropped, never sent"},
+                },
+            },
+            ref=True,
+        ),
         ("GET", "/api/incidents/{ref}/deliveries"): Operation(
             "The delivery grid: one row per practice x channel x recipient (?update=N or all)",
             {

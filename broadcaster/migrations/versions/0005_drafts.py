@@ -1,0 +1,41 @@
+"""Drafts: an incident or update a monitor raised for a person to confirm before it is sent
+
+incidents.waiting_draft_seq: the update waiting for a person (none: nothing waits);
+incidents.sent: false while its first message has not gone out (a draft waiting, or discarded).
+updates.draft: waiting | confirmed | discarded (none: written to be sent at once), with when it
+was drafted and who decided it, when.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02 19:10:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("incidents") as batch:
+        batch.add_column(sa.Column("waiting_draft_seq", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("sent", sa.Boolean(), server_default=sa.text("true"), nullable=False))
+    with op.batch_alter_table("updates") as batch:
+        batch.add_column(sa.Column("draft", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("drafted_at", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("decided_by", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("decided_at", sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("updates") as batch:
+        for name in ("decided_at", "decided_by", "drafted_at", "draft"):
+            batch.drop_column(name)
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("sent")
+        batch.drop_column("waiting_draft_seq")
