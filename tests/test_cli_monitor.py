@@ -25,7 +25,7 @@ FAST = {
 }
 
 
-def directory_with_check(tmp_path: Path, target: str) -> Path:
+def directory_with_check(tmp_path: Path, target: str, **overrides: Any) -> Path:
     check = {
         "name": "website",
         "kind": "http",
@@ -33,6 +33,7 @@ def directory_with_check(tmp_path: Path, target: str) -> Path:
         "runbook": "website-down",
         "fields": {"services": "our website"},
         **FAST,
+        **overrides,
     }
     doc = {
         "defaults": {"email_provider": "outbox"},

@@ -227,6 +227,55 @@ async def test_a_groups_shared_gateway_down_is_one_incident_for_the_group(
     await gateway.close()
 
 
+async def test_a_draft_policy_check_drafts_one_grouped_incident_and_its_resolve(
+    engine: AsyncEngine, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """`policy: draft` on a group's gateway: one DRAFT for the group while it stays down; a person
+    confirms it; the recovery drafts the resolve, and confirmed, the incident is resolved. A second
+    outage that recovers before anyone confirms is discarded, never sent."""
+    gateway = TcpPort()
+    await gateway.open()
+    tcp = {
+        "name": "telephony",
+        "group": "north-pcn",
+        "kind": "tcp",
+        "target": f"127.0.0.1:{gateway.port}",
+        "runbook": "phone-lines-down",
+        "policy": "draft",
+        **QUICK,
+    }
+    practices = [practice("X99001", ["north-pcn"], []), practice("X99002", ["north-pcn"], [])]
+    path = await written(tmp_path, practices, [tcp])
+    rig = Rig(await build(engine, tmp_path, path, clock := FakeClock()), clock, engine, session)
+    queries = IncidentQueries(engine)
+    directory = await asyncio.to_thread(load_directory, path)
+    service = IncidentService(engine=engine, directory=directory, settings=Settings(), clock=clock)
+    person = Actor("icb-comms", "cli@test", "cli")
+
+    async def drafts() -> list[tuple[str, str, str | None]]:
+        return [(r.ref, r.status.value, r.draft) for r in reversed(await queries.recent())]
+
+    await rig.rounds(2)
+    await gateway.close()
+    await rig.rounds(6)
+    assert await drafts() == [("INC-1", "investigating", "opening")]
+    assert await rig.incidents() == [("INC-1", "group north-pcn", "investigating", 1)]
+    await service.confirm_draft(1, seq=0, actor=person)
+    await gateway.open()
+    await rig.rounds(4)
+    assert await drafts() == [("INC-1", "investigating", "update")]
+    await service.confirm_draft(1, seq=1, actor=person)
+    assert await drafts() == [("INC-1", "resolved", None)]
+
+    await gateway.close()
+    await rig.rounds(3)
+    assert (await drafts())[-1] == ("INC-2", "investigating", "opening")
+    await gateway.open()
+    await rig.rounds(3)
+    assert (await drafts())[-1] == ("INC-2", "resolved", "discarded")
+    await gateway.close()
+
+
 async def test_a_name_that_stops_resolving_opens_and_resolves(
     engine: AsyncEngine, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:

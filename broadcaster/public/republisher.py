@@ -25,7 +25,7 @@ from broadcaster.incidents.queries import PUBLIC_COPY_ACTIONS
 from broadcaster.public.publish import BucketTarget, PublishFailed
 from broadcaster.public.site import build_site_files
 from broadcaster.store.audit_log import append_audit_events
-from broadcaster.store.queries import latest_update_id
+from broadcaster.store.queries import PublicVersion, public_version
 from broadcaster.store.records import AuditEntry
 
 log = structlog.get_logger(__name__)
@@ -47,7 +47,7 @@ class Republisher:
     ) -> None:
         self._engine, self._directory, self._settings = engine, directory, settings
         self._target, self._origin, self._now = target, origin, clock
-        self._published_for: int | None = None  # the newest update id in the copy outside
+        self._published_for: PublicVersion | None = None  # what the copy outside was built from
         self._carried: dict[int, int] = {}  # incident id -> the update seq the copy outside shows
         self._retry_at = 0.0
 
@@ -64,7 +64,7 @@ class Republisher:
         """One round: upload the copy if an update was written since the last good one.
         Returns whether the copy outside is now up to date."""
         try:
-            latest = await latest_update_id(self._engine)
+            latest = await public_version(self._engine)
             if latest == self._published_for or (self._retry_at and self._now() < self._retry_at):
                 return latest == self._published_for
             view, files = await build_site_files(self._engine, self._directory, self._settings)

@@ -26,7 +26,7 @@ from broadcaster.public.cap import cap_alert
 from broadcaster.public.feeds import area_feed, practice_feed
 from broadcaster.public.pages import area_page, practice_page
 from broadcaster.public.published import PublicView, build_public_view
-from broadcaster.store.queries import latest_update_id
+from broadcaster.store.queries import PublicVersion, public_version
 
 log = structlog.get_logger(__name__)
 
@@ -118,7 +118,7 @@ class LiveSite:
         self._engine, self._directory, self._settings = engine, directory, settings
         self._recheck, self._clock = recheck_seconds, clock
         self._files: dict[str, PublicFile] | None = None
-        self._built_for: int | None = None
+        self._built_for: PublicVersion | None = None
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -132,7 +132,7 @@ class LiveSite:
             if self._clock() - self._checked_at < self._recheck and self._files is not None:
                 return self._files
             try:
-                latest = await latest_update_id(self._engine)
+                latest = await public_version(self._engine)
                 if latest != self._built_for or self._files is None:
                     _, self._files = await build_site_files(
                         self._engine, self._directory, self._settings, root=""

@@ -165,12 +165,17 @@ async def endpoints_needing_attention(engine: AsyncEngine) -> list[tuple[str, st
         return [(r.practice, r.route, r.recipient, r.reason) for r in rows]
 
 
-async def latest_update_id(engine: AsyncEngine) -> int:
-    """The id of the newest update of any incident (0 when there is none): it changes whenever
-    anything patients could see changes, since every status change is an update."""
+PublicVersion = tuple[int, int]
+
+
+async def public_version(engine: AsyncEngine) -> PublicVersion:
+    """(the newest update's id, how many drafts were confirmed): it changes whenever anything
+    patients could see changes, since every status change is an update, and a monitor's draft
+    becomes public when a person confirms it, with no new update written. (0, 0) when empty."""
+    confirmed = func.count().filter(updates.c.draft == DraftState.CONFIRMED.value)
     async with engine.connect() as conn:
-        found = (await conn.execute(select(updates.c.id).order_by(updates.c.id.desc()).limit(1))).scalar()
-    return int(found or 0)
+        newest, drafts = (await conn.execute(select(func.max(updates.c.id), confirmed))).one()
+    return int(newest or 0), int(drafts or 0)
 
 
 async def list_open_and_recent(engine: AsyncEngine, *, resolved_limit: int) -> list[IncidentRecord]:
