@@ -8,19 +8,17 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.accounts.permissions import Action, NotAllowed, Principal
+from broadcaster.accounts.permissions import Action
 from broadcaster.accounts.server_keys import ServerKeys
 from broadcaster.accounts.service import AccountService
 from broadcaster.accounts.sign_in_throttle import SignInThrottle
 from broadcaster.config.settings import Settings
 from broadcaster.content.message_content import content_from_text
 from broadcaster.core.errors import UnknownIncident
-from broadcaster.core.incident_refs import parse_incident_ref
 from broadcaster.core.models import IncidentStatus
 from broadcaster.delivery.dispatcher import Dispatcher
 from broadcaster.delivery.metrics import DeliveryMetrics
 from broadcaster.delivery.store_health import driver_message
-from broadcaster.directory.audience import Audience
 from broadcaster.directory.practices import Directory
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.incidents.service import Actor, IncidentService, UpdateRequest
@@ -33,6 +31,7 @@ from broadcaster.web.audit_routes import audit_csv, audit_json
 from broadcaster.web.auth import FailedTokenLimiter, actor_of, credential_gate, principal_of
 from broadcaster.web.bodies import DraftDecisionBody, ReopenBody, UpdateBody, parse_body
 from broadcaster.web.console import routes as console
+from broadcaster.web.console.scope import decidable_incident, reach, visible_incident
 from broadcaster.web.console.send_requests import SHELF, SendBody, incident_request
 from broadcaster.web.errors import error_replies
 from broadcaster.web.hook_routes import ROUTE_ACTIONS as HOOK_ACTIONS
@@ -136,45 +135,6 @@ def _require_token(request: web.Request) -> Actor:
     return actor_of(request)
 
 
-def _incident_id(request: web.Request) -> int:
-    return parse_incident_ref(request.match_info["ref"])  # IncidentRefError: a 404 saying what refs look like
-
-
-def _reach(request: web.Request, audience: Audience) -> set[str]:
-    """The practices (ODS codes) an incident's audience reaches."""
-    return {p.ods for p in audience.select(request.app[DIRECTORY])}
-
-
-async def _visible_incident(request: web.Request, principal: Principal) -> int:
-    """The incident the path names, if this principal may see it (a practice user: only
-    incidents that reach one of its practices); NotAllowed otherwise."""
-    incident_id = _incident_id(request)
-    if principal.scope is not None:
-        found = await IncidentQueries(request.app[ENGINE]).incident(incident_id)
-        if not principal.sees_any(_reach(request, found.summary.audience)):
-            raise NotAllowed(
-                f"{found.ref} does not reach {', '.join(sorted(principal.scope))}; "
-                f"{principal.name} sees only incidents for those practices"
-            )
-    return incident_id
-
-
-async def decidable_incident(request: web.Request, principal: Principal) -> int:
-    """The incident the path names, if this principal may confirm or discard its draft: a
-    practice user only when the incident reaches no practice but its own (confirming sends to
-    every practice the draft is for)."""
-    incident_id = _incident_id(request)
-    if principal.scope is not None:
-        found = await IncidentQueries(request.app[ENGINE]).incident(incident_id)
-        reached = _reach(request, found.summary.audience)
-        if not reached or not reached <= principal.scope:
-            raise NotAllowed(
-                f"{found.ref} reaches practices besides {', '.join(sorted(principal.scope))}; "
-                "a commissioner confirms or discards a draft for several practices"
-            )
-    return incident_id
-
-
 async def healthz(request: web.Request) -> web.Response:
     """Alive, and sending only what it can record: 503 while the store refuses the dispatcher's
     writes (sending is paused meanwhile) or a dispatcher loop has stopped."""
@@ -205,7 +165,7 @@ async def incidents_index(request: web.Request) -> web.Response:
     found = [
         r
         for r in await IncidentQueries(request.app[ENGINE]).recent()
-        if principal.scope is None or principal.sees_any(_reach(request, r.audience))
+        if principal.scope is None or principal.sees_any(reach(request, r.audience))
     ]
     return web.json_response(
         [
@@ -226,7 +186,7 @@ async def incidents_index(request: web.Request) -> web.Response:
 
 async def incident_detail(request: web.Request) -> web.Response:
     principal = principal_of(request)
-    incident_id = await _visible_incident(request, principal)
+    incident_id = await visible_incident(request, principal)
     found = await IncidentQueries(request.app[ENGINE]).incident(incident_id, practices=principal.scope)
     return web.json_response(
         {
@@ -255,7 +215,7 @@ async def incident_deliveries(request: web.Request) -> web.Response:
     READ_DELIVERIES), for `?update=N` (default the latest) or `?update=all`; a practice user gets
     only its practices' rows."""
     principal = principal_of(request)
-    incident_id = await _visible_incident(request, principal)
+    incident_id = await visible_incident(request, principal)
     wanted = request.query.get("update", "")
     every = wanted == "all"
     seq = None if every or not wanted else _update_number(wanted)
@@ -300,7 +260,7 @@ async def open_incident(request: web.Request) -> web.Response:
     body = parse_body(SendBody, await request.read())
     wanted = incident_request(body, shelf=await request.app[SHELF].ready(), settings=request.app[SETTINGS])
     if principal.scope is not None:
-        principal.require_practices(_reach(request, wanted.audience), what="open incidents")
+        principal.require_practices(reach(request, wanted.audience), what="open incidents")
     stored = await request.app[SERVICE].open(
         wanted,
         actor=actor,
@@ -326,7 +286,7 @@ async def _post(
     """An update or a reopen into the incident's threads: the two differ only in status and label."""
     actor = _require_token(request)
     principal = principal_of(request)
-    incident_id = await _visible_incident(request, principal)
+    incident_id = await visible_incident(request, principal)
     settings = request.app[SETTINGS]
     stored = await request.app[SERVICE].post_update(
         incident_id,

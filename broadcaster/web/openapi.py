@@ -527,6 +527,16 @@ OPERATIONS.update(
         ("POST", "/incidents/{ref}/retry"): _page(
             "Retry a failed cell; 303 back", {303: "queued again", 422: "nothing failed"}, ref=True
         ),
+        ("POST", "/incidents/{ref}/confirm"): _page(
+            "Confirm and send a monitor's draft (form field seq: the draft shown); 303 back",
+            {303: "confirmed", 403: "reaches other practices", 409: "no such draft waits"},
+            ref=True,
+        ),
+        ("POST", "/incidents/{ref}/discard"): _page(
+            "Discard a monitor's draft (form field seq: the draft shown); 303 back",
+            {303: "discarded", 403: "reaches other practices", 409: "no such draft waits"},
+            ref=True,
+        ),
         ("GET", "/manifest.webmanifest"): _page("The web app manifest", public=True),
         ("GET", "/static/{name}"): _page(
             "The console's stylesheet, script and icons", {200: "the file", 404: "no such file"}, public=True

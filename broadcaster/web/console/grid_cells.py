@@ -19,7 +19,7 @@ CHANNEL_NAMES = {
     ChannelKind.APPRISE: "Other",
 }
 # What a cell shows when its recipients differ: a failure first (it needs a person), then work
-# in progress, then delivered.
+# in progress, then a draft's (held for a person, or dropped), then delivered.
 _WORST_FIRST = (
     DeliveryState.FAILED,
     DeliveryState.UNKNOWN,
@@ -27,6 +27,8 @@ _WORST_FIRST = (
     DeliveryState.SENDING,
     DeliveryState.PENDING,
     DeliveryState.BLOCKED,
+    DeliveryState.HELD,
+    DeliveryState.DISCARDED,
     DeliveryState.DELIVERED,
 )
 

@@ -1,5 +1,6 @@
 """The incidents a user may see, one incident with its live grid, and the forms that act on it
-(post an update, resolve, reopen, retry a failed cell): each posts and redirects back."""
+(post an update, resolve, reopen, retry a failed cell, confirm or discard a monitor's draft):
+each posts and redirects back."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from broadcaster.incidents.queries import IncidentQueries, IncidentView
 from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
 from broadcaster.web.auth import actor_of, principal_of
 from broadcaster.web.bodies import BodyRefused
+from broadcaster.web.console.draft_forms import draft_badge, draft_panel
 from broadcaster.web.console.grid_cells import grid_html
 from broadcaster.web.console.layout import console_page, csrf_field, html_refusals, problem
-from broadcaster.web.console.scope import reach, visible_incident
+from broadcaster.web.console.scope import decidable_incident, reach, visible_incident
 from broadcaster.web.console.send_requests import SHELF, UpdateSendBody, update_request
 
 
@@ -33,7 +35,7 @@ async def incidents_page(request: web.Request) -> web.Response:
     ]
     items = "".join(
         f'<li><a href="/incidents/{r.ref}"><strong>{r.ref}</strong> {escape(r.title)}</a>'
-        f'<br><span class="state {r.status.value}">{r.status.value}</span> '
+        f'<br><span class="state {r.status.value}">{r.status.value}</span>{draft_badge(r)} '
         f"<small>{escape(r.audience.describe())}, {_when(r.created_at)}</small></li>"
         for r in found
     )
@@ -82,8 +84,10 @@ async def _incident_page(
     )
     body = (
         problem(problem_text)
+        + draft_panel(incident, csrf)
         + f'<p><span class="state {incident.summary.status.value}">{incident.summary.status.value}</span> '
-        f"{escape(incident.summary.title)}; {escape(incident.summary.audience.describe())}</p>"
+        f"{escape(incident.summary.title)}{draft_badge(incident.summary)}; "
+        f"{escape(incident.summary.audience.describe())}</p>"
         + _thread(incident)
         + f'<p id="summary" aria-live="polite">{escape(summary_text(counts))}</p>'
         + f'<div class="scroll">{table}</div>'
@@ -119,6 +123,10 @@ async def _update_forms(
     request: web.Request, incident: IncidentView, who: Principal, typed: Mapping[str, str]
 ) -> str:
     """The forms, filled in with what was `typed` when a post of them was refused."""
+    if incident.waiting_draft is not None:  # the store refuses updates past it: decide it first
+        return "<p>Confirm or discard the draft above before posting an update.</p>"
+    if not incident.summary.sent:  # its first message was discarded: there is no thread to reopen
+        return "<p>Its first message was discarded, never sent: send a new incident if it is needed.</p>"
     csrf = await csrf_field(request)
     message, override = escape(typed.get("message", "")), escape(typed.get("confidentiality_override", ""))
     ref, runbook = incident.ref, incident.summary.runbook is not None
@@ -219,3 +227,24 @@ async def retry_form(request: web.Request) -> web.Response:
     request.app[DISPATCHER].wake()
     ref = f"INC-{incident_id}"
     raise web.HTTPSeeOther(location=f"/incidents/{ref}" + (f"?update={seq}" if seq.isdigit() else ""))
+
+
+@html_refusals
+async def decide_draft_form(request: web.Request) -> web.Response:
+    """Confirm (send) or discard the draft the form names; refused as a page above the grid."""
+    who = principal_of(request)
+    incident_id = await decidable_incident(request, who)
+    form = await request.post()
+    seq = str(form.get("seq", ""))
+    wanted = int(seq) if seq.isascii() and seq.isdigit() and len(seq) < 10 else None
+    service, confirm = request.app[SERVICE], request.path.endswith("/confirm")
+    try:
+        if confirm:
+            await service.confirm_draft(incident_id, seq=wanted, actor=actor_of(request))
+        else:
+            await service.discard_draft(incident_id, seq=wanted, actor=actor_of(request))
+    except BroadcasterError as exc:  # a newer draft, or already decided by someone else
+        return await _incident_page(request, who, incident_id, problem_text=str(exc), status=409)
+    if confirm:
+        request.app[DISPATCHER].wake()
+    raise web.HTTPSeeOther(location=f"/incidents/INC-{incident_id}")

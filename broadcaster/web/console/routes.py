@@ -22,6 +22,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "/incidents/{ref}/events"): Action.READ_DELIVERIES,
     ("POST", "/incidents/{ref}/updates"): Action.POST_UPDATE,
     ("POST", "/incidents/{ref}/retry"): Action.POST_UPDATE,
+    ("POST", "/incidents/{ref}/confirm"): Action.DECIDE_DRAFTS,
+    ("POST", "/incidents/{ref}/discard"): Action.DECIDE_DRAFTS,
     ("POST", "/api/incidents/preview"): Action.OPEN_INCIDENT,
     ("POST", "/api/incidents/{ref}/updates/preview"): Action.POST_UPDATE,
     ("POST", "/api/incidents/{ref}/retry"): Action.POST_UPDATE,
@@ -45,6 +47,8 @@ def add_console_routes(app: web.Application) -> None:
     r.add_get("/incidents/{ref}/events", live_grid.grid_events)
     r.add_post("/incidents/{ref}/updates", incident_pages.post_update_form)
     r.add_post("/incidents/{ref}/retry", incident_pages.retry_form)
+    r.add_post("/incidents/{ref}/confirm", incident_pages.decide_draft_form)
+    r.add_post("/incidents/{ref}/discard", incident_pages.decide_draft_form)
     r.add_post("/api/incidents/preview", console_api.preview_opening)
     r.add_post("/api/incidents/{ref}/updates/preview", console_api.preview_update)
     r.add_post("/api/incidents/{ref}/retry", console_api.retry_cell)

@@ -1,4 +1,5 @@
-"""Which incidents a principal may see: a practice user only those reaching one of its practices."""
+"""Which incidents a principal may see (a practice user: only those reaching one of its practices)
+and whose drafts it may decide; the same rule for the API and the console."""
 
 from __future__ import annotations
 
@@ -26,5 +27,21 @@ async def visible_incident(request: web.Request, principal: Principal) -> int:
             raise NotAllowed(
                 f"{found.ref} does not reach {', '.join(sorted(principal.scope))}; "
                 f"{principal.name} sees only incidents for those practices"
+            )
+    return incident_id
+
+
+async def decidable_incident(request: web.Request, principal: Principal) -> int:
+    """The incident the path's {ref} names, if this principal may confirm or discard its draft:
+    a practice user only when the incident reaches no practice but its own (confirming sends to
+    every practice the draft is for)."""
+    incident_id = parse_incident_ref(request.match_info["ref"])
+    if principal.scope is not None:
+        found = await IncidentQueries(request.app[ENGINE]).incident(incident_id)
+        reached = reach(request, found.summary.audience)
+        if not reached or not reached <= principal.scope:
+            raise NotAllowed(
+                f"{found.ref} reaches practices besides {', '.join(sorted(principal.scope))}; "
+                "a commissioner confirms or discards a draft for several practices"
             )
     return incident_id
