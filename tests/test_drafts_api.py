@@ -214,3 +214,32 @@ async def test_an_unknown_policy_is_refused_and_nothing_opens(
     assert "'later'" in body["error"]
     assert "`draft`" in body["error"]
     assert await incidents(client) == []
+
+
+async def test_the_generic_form_asks_for_a_draft(client: TestClient, monitor: dict[str, str]) -> None:
+    """`"policy": "draft"` in the generic body; its resolve, with the body's wording, is drafted too."""
+    firing = {"key": "phones", "status": "firing", "ods": ["X99002"], "runbook": "phone-lines-down"}
+    assert outcomes((await hook(client, "generic", {**firing, "policy": "draft"}, monitor))[1]) == [
+        ("drafted", "INC-1")
+    ]
+    await decide(client, "INC-1", "confirm")
+    resolved = {"key": "phones", "status": "resolved", "policy": "draft", "message": "Phones work again."}
+    assert outcomes((await hook(client, "generic", resolved, monitor))[1]) == [("drafted", "INC-1")]
+    assert (await updates_of(client, "INC-1"))[1]["message"] == "Phones work again."
+
+
+async def test_the_policy_setting_makes_every_alert_a_draft(
+    engine: AsyncEngine,
+    example_directory: Directory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    monitor: dict[str, str],
+) -> None:
+    """BROADCASTER_MONITOR__POLICY=draft: an alert without a policy is drafted; one saying open is sent."""
+    monkeypatch.setenv("BROADCASTER_MONITOR__POLICY", "draft")
+    async with api_client(engine, example_directory, tmp_path) as client:
+        assert outcomes((await hook(client, "alertmanager", alertmanager("firing"), monitor))[1]) == [
+            ("drafted", "INC-1")
+        ]
+        other = alertmanager("firing", policy="open", cause="other-supplier")
+        assert outcomes((await hook(client, "alertmanager", other, monitor))[1]) == [("opened", "INC-2")]
