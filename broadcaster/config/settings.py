@@ -117,6 +117,9 @@ class MonitorSettings(BaseModel):
     default_severity: Severity = Severity.MAJOR  # for free-text alerts (a runbook has its own)
     # An alert without a `policy` label: open and send at once, or a draft for a person to confirm.
     policy: AlertPolicy = AlertPolicy.OPEN
+    # Who is emailed when a monitor writes a draft (each draft, once): what it says and how to
+    # confirm it. Unset: nobody; the drafts wait in `broadcaster list` and the console.
+    draft_notify_email: str | None = None
     resolved_message: str = "This is working again. Thank you for your patience."
     check_concurrency: PositiveInt = 50  # health-check probes in flight at once
     checks_in_serve: bool = True  # false when `broadcaster monitor` runs the checks instead

@@ -25,12 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broadcaster.config.settings import Settings
 from broadcaster.content.message_content import MessageContent, content_from_runbook, content_from_text
 from broadcaster.core.errors import AudienceError, ContentRefused, LifecycleRefused
-from broadcaster.core.incident_refs import incident_ref
+from broadcaster.core.incident_refs import incident_ref, parse_incident_ref
 from broadcaster.core.models import AlertPolicy, IncidentStatus, Severity
 from broadcaster.directory.audience import Audience
 from broadcaster.incidents.queries import IncidentView, UpdateView
 from broadcaster.incidents.service import Actor, IncidentRequest, IncidentService, UpdateRequest
 from broadcaster.monitoring.alerts import Alert
+from broadcaster.monitoring.draft_notice import DraftNotices
 from broadcaster.runbooks.templates import Runbook
 from broadcaster.store.alert_causes import (
     CauseState,
@@ -87,6 +88,7 @@ class AlertActions:
     ) -> None:
         self._engine, self._service, self._settings = engine, service, settings
         self._runbook, self._now = runbook, clock
+        self._notices = DraftNotices(settings=settings, directory=service.directory, clock=clock)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -107,6 +109,8 @@ class AlertActions:
 
     async def apply(self, alert: Alert, *, actor: Actor) -> AlertResult:
         result = await (self._fire(alert, actor) if alert.firing else self._resolve(alert, actor))
+        if result.outcome is Outcome.DRAFTED and result.incident is not None:
+            self._notices.drafted(await self._service.incident(parse_incident_ref(result.incident)))
         log.info(
             "alert_applied", cause=alert.cause_key, outcome=result.outcome.value, incident=result.incident
         )
