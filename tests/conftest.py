@@ -1,4 +1,6 @@
-"""Fixtures shared by every test: clean structlog, an event-loop guard, a real SQLite store."""
+"""Fixtures shared by every test: clean structlog, an event-loop guard, a real SQLite store, and
+the real HTTP app over the example practices (`client`, a file may define its own) with a
+`monitor` token for the webhooks."""
 
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ from pathlib import Path
 
 import pytest
 import structlog
+from aiohttp.test_utils import TestClient
 from blockbuster import BlockBuster, blockbuster_ctx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broadcaster.accounts.permissions import Role
 from broadcaster.config.shipped_files import example_directory_path
 from broadcaster.directory.practices import Directory, load_directory
 from broadcaster.store.engine import create_engine, migrate
+from tests.accounts_helpers import bearer, make_token
+from tests.api_server import api_client
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +67,18 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def example_directory() -> Directory:
     return load_directory(example_directory_path())
+
+
+@pytest.fixture
+async def client(
+    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
+) -> AsyncIterator[TestClient]:
+    """The real app on 127.0.0.1 with a dispatcher writing to tmp_path's outbox (tests.api_server)."""
+    async with api_client(engine, example_directory, tmp_path) as client:
+        yield client
+
+
+@pytest.fixture
+async def monitor(engine: AsyncEngine) -> dict[str, str]:
+    """The Authorization header of a `monitor` token, as Alertmanager would send it."""
+    return bearer(await make_token(engine, "prometheus", Role.MONITOR))

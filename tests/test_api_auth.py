@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -27,14 +26,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
-) -> AsyncIterator[TestClient]:
-    async with api_client(engine, example_directory, tmp_path) as client:
-        yield client
 
 
 async def _open_one(client: TestClient) -> None:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.directory.practices import Directory
-from tests.api_server import AUTH, OPEN, TOKEN, api_client, raw_request
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
-) -> AsyncIterator[TestClient]:
-    async with api_client(engine, example_directory, tmp_path) as client:
-        yield client
+from tests.api_server import AUTH, OPEN, TOKEN, raw_request
 
 
 async def _incidents(client: TestClient) -> list[Any]:

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.directory.practices import Directory
-from tests.api_server import AUTH, OPEN, api_client
+from tests.api_server import AUTH, OPEN
 from tests.polling import eventually_async
 
 RESOLVE = {"status": "resolved", "message": "Phones are back."}
 ENDPOINTS = 3  # X99002 in the example directory: one page, one mobile, one mailbox
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
-) -> AsyncIterator[TestClient]:
-    async with api_client(engine, example_directory, tmp_path) as client:
-        yield client
 
 
 async def post(client: TestClient, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

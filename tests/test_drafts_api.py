@@ -5,7 +5,6 @@ POST /api/incidents/{ref}/confirm, and a discarded draft is never sent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +20,6 @@ from tests.polling import eventually
 from tests.test_monitor_hooks import alertmanager, hook, incidents, outcomes, updates_of, uptime_kuma
 
 DRAFT = {"policy": "draft"}
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
-) -> AsyncIterator[TestClient]:
-    async with api_client(engine, example_directory, tmp_path) as client:
-        yield client
-
-
-@pytest.fixture
-async def monitor(engine: AsyncEngine) -> dict[str, str]:
-    return bearer(await make_token(engine, "prometheus", Role.MONITOR))
 
 
 def delivered(tmp_path: Path) -> list[Path]:

@@ -125,6 +125,19 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
+def gateway_check(gateway: TcpPort, **overrides: Any) -> dict[str, Any]:
+    """North PCN's shared telephony gateway, probed by TCP connect."""
+    return {
+        "name": "telephony",
+        "group": "north-pcn",
+        "kind": "tcp",
+        "target": f"127.0.0.1:{gateway.port}",
+        "runbook": "phone-lines-down",
+        **QUICK,
+        **overrides,
+    }
+
+
 def url(server: TestServer, name: str) -> str:
     return str(server.make_url(f"/{name}"))
 
@@ -202,14 +215,7 @@ async def test_a_groups_shared_gateway_down_is_one_incident_for_the_group(
     """A TCP check declared for a group: its practices get one incident, resolved when the port is back."""
     gateway = TcpPort()
     await gateway.open()
-    tcp = {
-        "name": "telephony",
-        "group": "north-pcn",
-        "kind": "tcp",
-        "target": f"127.0.0.1:{gateway.port}",
-        "runbook": "phone-lines-down",
-        **QUICK,
-    }
+    tcp = gateway_check(gateway)
     practices = [
         practice("X99001", ["north-pcn"], []),
         practice("X99002", ["north-pcn"], []),
@@ -235,15 +241,7 @@ async def test_a_draft_policy_check_drafts_one_grouped_incident_and_its_resolve(
     outage that recovers before anyone confirms is discarded, never sent."""
     gateway = TcpPort()
     await gateway.open()
-    tcp = {
-        "name": "telephony",
-        "group": "north-pcn",
-        "kind": "tcp",
-        "target": f"127.0.0.1:{gateway.port}",
-        "runbook": "phone-lines-down",
-        "policy": "draft",
-        **QUICK,
-    }
+    tcp = gateway_check(gateway, policy="draft")
     practices = [practice("X99001", ["north-pcn"], []), practice("X99002", ["north-pcn"], [])]
     path = await written(tmp_path, practices, [tcp])
     rig = Rig(await build(engine, tmp_path, path, clock := FakeClock()), clock, engine, session)

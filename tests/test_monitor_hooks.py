@@ -5,8 +5,6 @@ tokens may call them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +12,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.accounts.permissions import Role
-from broadcaster.directory.practices import Directory
 from tests.accounts_helpers import bearer, make_token
-from tests.api_server import AUTH, OPEN, api_client
+from tests.api_server import AUTH, OPEN
 
 STARTS = "2026-12-02T07:00:00.000Z"
 
@@ -79,19 +76,6 @@ def uptime_kuma(status: int) -> dict[str, Any]:
         if status == 0
         else "[Oak Lane website] [✅ Up] 200 - OK",
     }
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
-) -> AsyncIterator[TestClient]:
-    async with api_client(engine, example_directory, tmp_path) as client:
-        yield client
-
-
-@pytest.fixture
-async def monitor(engine: AsyncEngine) -> dict[str, str]:
-    return bearer(await make_token(engine, "prometheus", Role.MONITOR))
 
 
 async def hook(

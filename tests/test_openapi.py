@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broadcaster.directory.practices import Directory
 from broadcaster.public.routes import PUBLIC_ROUTES
 from broadcaster.web.openapi import OPERATIONS
-from tests.api_server import AUTH, OPEN, api_client
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
-) -> AsyncIterator[TestClient]:
-    async with api_client(engine, example_directory, tmp_path) as client:
-        yield client
+from tests.api_server import AUTH, OPEN
 
 
 async def document(client: TestClient) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.directory.practices import Directory
 from broadcaster.store.schema import audit_events, deliveries
-from tests.api_server import AUTH, api_client
+from tests.api_server import AUTH
 
 CAP_SCHEMA = xmlschema.XMLSchema(Path(__file__).parent / "schemas" / "CAP-v1.2.xsd")
 OPENING = {
@@ -25,14 +24,6 @@ OPENING = {
 }
 IDENTIFIED = {"status": "identified", "message": "The phone company has found the fault."}
 RESOLVED = {"status": "resolved", "message": "Phone lines are working again."}
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, example_directory: Directory, tmp_path: Path
-) -> AsyncIterator[TestClient]:
-    async with api_client(engine, example_directory, tmp_path) as client:
-        yield client
 
 
 async def send(client: TestClient, path: str, body: dict[str, object]) -> None:

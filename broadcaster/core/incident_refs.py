@@ -49,3 +49,9 @@ def parse_incident_ref(text: str) -> int:
 
 def _shown(text: str) -> str:
     return repr(text if len(text) <= _SHOWN_LIMIT else text[:_SHOWN_LIMIT] + "...")
+
+
+def update_number(text: str) -> int | None:
+    """An update's number as a query or form sends it ("2"); None for anything else ("", "²",
+    a number too long to be one), which the caller treats as "the latest" or "whichever waits"."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None

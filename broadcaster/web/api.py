@@ -310,25 +310,25 @@ async def _post(
 
 async def confirm_draft(request: web.Request) -> web.Response:
     """Send the monitor's draft waiting on the incident, as written."""
-    body = parse_body(DraftDecisionBody, await request.read() or b"{}")
-    incident_id = await decidable_incident(request, principal_of(request))
-    stored = await request.app[SERVICE].confirm_draft(
-        incident_id, seq=body.seq, actor=_require_token(request)
-    )
+    stored = await _decide_draft(request, confirm=True)
     request.app[DISPATCHER].wake()
-    request.app[LIVE_SITE].invalidate()
     return _posted(stored)
 
 
 async def discard_draft(request: web.Request) -> web.Response:
     """Drop the monitor's draft waiting on the incident: nothing of it is sent."""
+    stored = await _decide_draft(request, confirm=False)
+    return web.json_response({"ref": stored.incident_ref, "seq": stored.seq, "discarded": stored.deliveries})
+
+
+async def _decide_draft(request: web.Request, *, confirm: bool) -> StoredUpdate:
     body = parse_body(DraftDecisionBody, await request.read() or b"{}")
     incident_id = await decidable_incident(request, principal_of(request))
-    stored = await request.app[SERVICE].discard_draft(
-        incident_id, seq=body.seq, actor=_require_token(request)
-    )
+    service = request.app[SERVICE]
+    decide = service.confirm_draft if confirm else service.discard_draft
+    stored = await decide(incident_id, seq=body.seq, actor=_require_token(request))
     request.app[LIVE_SITE].invalidate()
-    return web.json_response({"ref": stored.incident_ref, "seq": stored.seq, "discarded": stored.deliveries})
+    return stored
 
 
 def _posted(stored: StoredUpdate) -> web.Response:

@@ -79,6 +79,13 @@ _COUNTS = {
     "additionalProperties": {"type": "integer"},
     "description": "deliveries by state",
 }
+_DRAFT_REFUSALS = {
+    400: "the body is not valid JSON or does not fit",
+    401: "no or wrong token",
+    403: _DRAFT_SCOPE,
+    404: "no such incident",
+    409: "no draft waits, or a newer one than `seq`",
+}
 
 
 @dataclass(frozen=True)
@@ -229,11 +236,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         'written. Body: {} or {"seq": N}, the draft read, refused if a newer one waits',
         {
             201: "confirmed; the dispatcher is sending",
-            400: "the body is not valid JSON or does not fit",
-            401: "no or wrong token",
-            403: _DRAFT_SCOPE,
-            404: "no such incident",
-            409: "no draft waits, or a newer one than `seq`",
+            **_DRAFT_REFUSALS,
         },
         body=DraftDecisionBody,
         reply=_POSTED,
@@ -244,11 +247,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         'incident, never public). Body: {} or {"seq": N}',
         {
             200: "discarded",
-            400: "the body is not valid JSON or does not fit",
-            401: "no or wrong token",
-            403: _DRAFT_SCOPE,
-            404: "no such incident",
-            409: "no draft waits, or a newer one than `seq`",
+            **_DRAFT_REFUSALS,
         },
         body=DraftDecisionBody,
         reply={
@@ -368,44 +367,6 @@ def _page(
 
 OPERATIONS.update(
     {
-        ("POST", "/api/incidents/{ref}/confirm"): Operation(
-            "Confirm the draft a monitor raised (a check's or an alert's draft policy): it is sent as "
-            'written. Body: {} or {"seq": N}, the draft read, refused if a newer one waits',
-            {
-                201: "confirmed; the dispatcher is sending",
-                400: "the body is not valid JSON or does not fit",
-                401: "no or wrong token",
-                403: _DRAFT_SCOPE,
-                404: "no such incident",
-                409: "no draft waits, or a newer one than `seq`",
-            },
-            body=DraftDecisionBody,
-            reply=_POSTED,
-            ref=True,
-        ),
-        ("POST", "/api/incidents/{ref}/discard"): Operation(
-            "Discard the draft a monitor raised: none of it is sent (a discarded opening ends the "
-            'incident, never public). Body: {} or {"seq": N}',
-            {
-                200: "discarded",
-                400: "the body is not valid JSON or does not fit",
-                401: "no or wrong token",
-                403: _DRAFT_SCOPE,
-                404: "no such incident",
-                409: "no draft waits, or a newer one than `seq`",
-            },
-            body=DraftDecisionBody,
-            reply={
-                "type": "object",
-                "required": ["ref", "seq", "discarded"],
-                "properties": {
-                    "ref": {"type": "string"},
-                    "seq": {"type": "integer"},
-                    "discarded": {"type": "integer", "description": "messages dropped, never sent"},
-                },
-            },
-            ref=True,
-        ),
         ("GET", "/api/incidents/{ref}/deliveries"): Operation(
             "The delivery grid: one row per practice x channel x recipient (?update=N or all)",
             {

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from broadcaster.accounts.permissions import Principal
 from broadcaster.core.errors import BroadcasterError
+from broadcaster.core.incident_refs import update_number
 from broadcaster.core.models import ChannelKind, DeliveryState, IncidentStatus
 from broadcaster.incidents.queries import IncidentQueries, IncidentView
 from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE, SERVICE, SETTINGS
@@ -171,7 +172,7 @@ async def _update_forms(
 
 def _update_param(request: web.Request) -> int | None:
     value = request.query.get("update", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+    return update_number(value)
 
 
 @html_refusals
@@ -219,7 +220,7 @@ async def retry_form(request: web.Request) -> web.Response:
     seq = str(form.get("update", ""))
     await request.app[SERVICE].retry_failed(
         incident_id,
-        seq=int(seq) if seq.isascii() and seq.isdigit() and len(seq) < 10 else None,
+        seq=update_number(seq),
         practice=practice,
         channel=channel,
         actor=actor_of(request),
@@ -235,14 +236,10 @@ async def decide_draft_form(request: web.Request) -> web.Response:
     who = principal_of(request)
     incident_id = await decidable_incident(request, who)
     form = await request.post()
-    seq = str(form.get("seq", ""))
-    wanted = int(seq) if seq.isascii() and seq.isdigit() and len(seq) < 10 else None
     service, confirm = request.app[SERVICE], request.path.endswith("/confirm")
+    decide = service.confirm_draft if confirm else service.discard_draft
     try:
-        if confirm:
-            await service.confirm_draft(incident_id, seq=wanted, actor=actor_of(request))
-        else:
-            await service.discard_draft(incident_id, seq=wanted, actor=actor_of(request))
+        await decide(incident_id, seq=update_number(str(form.get("seq", ""))), actor=actor_of(request))
     except BroadcasterError as exc:  # a newer draft, or already decided by someone else
         return await _incident_page(request, who, incident_id, problem_text=str(exc), status=409)
     if confirm:

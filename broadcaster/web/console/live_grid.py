@@ -8,6 +8,7 @@ import json
 from aiohttp import web
 from aiohttp_sse import sse_response
 
+from broadcaster.core.incident_refs import update_number
 from broadcaster.incidents.queries import IncidentQueries
 from broadcaster.web.app_keys import DIRECTORY, DISPATCHER, ENGINE
 from broadcaster.web.auth import principal_of
@@ -26,7 +27,7 @@ async def grid_events(request: web.Request) -> web.StreamResponse:
     who = principal_of(request)
     incident_id = await visible_incident(request, who)
     wanted = request.query.get("update", "")
-    seq = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 10 else None
+    seq = update_number(wanted)
     queries = IncidentQueries(request.app[ENGINE])
     csrf = await csrf_field(request)
     grid = await queries.grid(incident_id, seq=seq, practices=who.scope)  # refusals before the stream starts
