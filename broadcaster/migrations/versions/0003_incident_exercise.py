@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("incidents") as batch:
-        batch.add_column(sa.Column("exercise", sa.Boolean(), server_default=sa.text("false"), nullable=False))
+    # Plain ADD COLUMN (see 0005): batch mode with a SQL-expression default rebuilt the table on
+    # SQLite, which fails once deliveries refer to its rows. '0' is false to SQLite and PostgreSQL.
+    op.add_column("incidents", sa.Column("exercise", sa.Boolean(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:

@@ -22,14 +22,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("incidents") as batch:
-        batch.add_column(sa.Column("waiting_draft_seq", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("sent", sa.Boolean(), server_default=sa.text("true"), nullable=False))
-    with op.batch_alter_table("updates") as batch:
-        batch.add_column(sa.Column("draft", sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column("drafted_at", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("decided_by", sa.String(length=200), nullable=True))
-        batch.add_column(sa.Column("decided_at", sa.Float(), nullable=True))
+    # Plain ADD COLUMN, not batch mode: a SQL-expression default would make batch mode rebuild
+    # the table on SQLite, and dropping `incidents` fails on the rows that refer to it. The
+    # default is the string '1', which both SQLite and PostgreSQL read as true.
+    op.add_column("incidents", sa.Column("waiting_draft_seq", sa.Integer(), nullable=True))
+    op.add_column("incidents", sa.Column("sent", sa.Boolean(), server_default="1", nullable=False))
+    op.add_column("updates", sa.Column("draft", sa.String(length=16), nullable=True))
+    op.add_column("updates", sa.Column("drafted_at", sa.Float(), nullable=True))
+    op.add_column("updates", sa.Column("decided_by", sa.String(length=200), nullable=True))
+    op.add_column("updates", sa.Column("decided_at", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
