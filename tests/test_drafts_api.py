@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broadcaster.accounts.permissions import Role
 from broadcaster.directory.practices import Directory
+from broadcaster.incidents.queries import IncidentQueries
 from tests.accounts_helpers import bearer, make_token
 from tests.api_server import AUTH, api_client
 from tests.polling import eventually
@@ -229,3 +230,21 @@ async def test_the_policy_setting_makes_every_alert_a_draft(
         ]
         other = alertmanager("firing", policy="open", cause="other-supplier")
         assert outcomes((await hook(client, "alertmanager", other, monitor))[1]) == [("opened", "INC-2")]
+
+
+@pytest.mark.parametrize(
+    ("decision", "services"),
+    [("confirm", "online booking and repeat prescriptions"), ("discard", "online booking")],
+)
+async def test_a_drafted_updates_fields_reach_the_incident_only_when_confirmed(
+    client: TestClient, monitor: dict[str, str], engine: AsyncEngine, decision: str, services: str
+) -> None:
+    """A changed alert drafts an update with new runbook values: the incident (whose later
+    messages are rendered from them) takes them on confirm, and keeps its own on discard."""
+    await hook(client, "alertmanager", alertmanager("firing", **DRAFT), monitor)
+    await decide(client, "INC-1", "confirm")
+    changed = alertmanager("firing", services="online booking and repeat prescriptions", **DRAFT)
+    assert outcomes((await hook(client, "alertmanager", changed, monitor))[1]) == [("drafted", "INC-1")]
+    assert (await IncidentQueries(engine).incident(1)).summary.fields["services"] == "online booking"
+    assert (await decide(client, "INC-1", decision, seq=1))[0] in (200, 201)
+    assert (await IncidentQueries(engine).incident(1)).summary.fields["services"] == services

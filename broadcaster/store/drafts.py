@@ -51,6 +51,7 @@ class _Waiting:
     update_id: int
     seq: int
     status: IncidentStatus
+    fields: dict[str, str] | None  # the runbook values it gives the incident, if any
 
 
 async def confirm_draft(
@@ -83,6 +84,8 @@ async def confirm_draft(
             await conn.execute(_RELEASE_SETTLED_THREADS, {"b_update_id": waiting.update_id, "now": now})
         await _decide(conn, waiting, DraftState.CONFIRMED, audit.actor, now, sent_at=now)
         changes = {"waiting_draft_seq": None, "sent": True, **incident_status_change(waiting.status, now)}
+        if waiting.fields is not None:
+            changes["fields"] = waiting.fields
         if waiting.seq == 0:
             changes["created_at"] = now  # opened when it went out; drafted_at keeps when it was raised
         await conn.execute(update(incidents).where(incidents.c.id == incident_id).values(**changes))
@@ -144,12 +147,12 @@ async def _waiting_draft(conn: AsyncConnection, incident_id: int, seq: int | Non
         )
     row = (
         await conn.execute(
-            select(updates.c.id, updates.c.status).where(
+            select(updates.c.id, updates.c.status, updates.c.draft_fields).where(
                 updates.c.incident_id == incident_id, updates.c.seq == waiting
             )
         )
     ).one()
-    return _Waiting(update_id=row.id, seq=waiting, status=IncidentStatus(row.status))
+    return _Waiting(update_id=row.id, seq=waiting, status=IncidentStatus(row.status), fields=row.draft_fields)
 
 
 async def _decide(

@@ -147,9 +147,13 @@ async def append_update(
             deadline_seconds=deadline_seconds,
             draft=draft,
         )
-        changes: dict[str, object] = {} if fields is None else {"fields": fields}
-        if draft:
+        changes: dict[str, object] = {} if fields is None or draft else {"fields": fields}
+        if draft:  # its fields, like its status, reach the incident when it is confirmed
             changes["waiting_draft_seq"] = stored.seq
+            if fields is not None:
+                await conn.execute(
+                    update(updates).where(updates.c.id == stored.update_id).values(draft_fields=fields)
+                )
         else:
             await conn.execute(_RELEASE_SETTLED_THREADS, {"b_update_id": stored.update_id, "now": now})
             changes.update(incident_status_change(new.status, now))

@@ -69,6 +69,8 @@ updates = Table(
     Column("drafted_at", Float),
     Column("decided_by", String(200)),
     Column("decided_at", Float),
+    # A drafted update's runbook values, given to the incident only when it is confirmed.
+    Column("draft_fields", JSON),
     UniqueConstraint("incident_id", "seq", name="uq_updates_incident_seq"),
 )
 

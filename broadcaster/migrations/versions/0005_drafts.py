@@ -3,7 +3,8 @@
 incidents.waiting_draft_seq: the update waiting for a person (none: nothing waits);
 incidents.sent: false while its first message has not gone out (a draft waiting, or discarded).
 updates.draft: waiting | confirmed | discarded (none: written to be sent at once), with when it
-was drafted and who decided it, when.
+was drafted and who decided it, when; updates.draft_fields: the runbook values a drafted update
+gives the incident once it is confirmed (none: it changes none).
 
 Revision ID: 0005
 Revises: 0004
@@ -31,11 +32,12 @@ def upgrade() -> None:
     op.add_column("updates", sa.Column("drafted_at", sa.Float(), nullable=True))
     op.add_column("updates", sa.Column("decided_by", sa.String(length=200), nullable=True))
     op.add_column("updates", sa.Column("decided_at", sa.Float(), nullable=True))
+    op.add_column("updates", sa.Column("draft_fields", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("updates") as batch:
-        for name in ("decided_at", "decided_by", "drafted_at", "draft"):
+        for name in ("draft_fields", "decided_at", "decided_by", "drafted_at", "draft"):
             batch.drop_column(name)
     with op.batch_alter_table("incidents") as batch:
         batch.drop_column("sent")
