@@ -41,8 +41,10 @@ async def page(client: TestClient, path: str) -> str:
         return await reply.text()
 
 
-async def decide(client: TestClient, decision: str, seq: str = "0") -> tuple[int, str]:
-    form = {"csrf_token": await csrf_of(client, "/incidents/INC-1"), "seq": seq}
+async def decide(
+    client: TestClient, decision: str, seq: str = "0", csrf_from: str = "/incidents/INC-1"
+) -> tuple[int, str]:
+    form = {"csrf_token": await csrf_of(client, csrf_from), "seq": seq}
     async with client.post(f"/incidents/INC-1/{decision}", data=form, allow_redirects=False) as reply:
         return reply.status, await reply.text()
 
@@ -79,6 +81,7 @@ async def test_discard_closes_it_unsent(client: TestClient, tmp_path: Path) -> N
     shown = await page(client, "/incidents/INC-1")
     assert "Reopen and send" not in shown
     assert "never sent" in shown
+    assert "8 of 8 settled: 8 discarded." in shown  # nothing left to happen
     await asyncio.sleep(1.0)  # time for the running dispatcher to have sent anything due
     assert delivered(tmp_path) == []
 
@@ -99,7 +102,11 @@ async def test_a_practice_user_may_not_decide_a_draft_for_others(
     """INC-1 reaches X99001 and X99002: a practice user of X99001 is refused, with the reason."""
     totp, _ = await make_user(engine, "pat", Role.PRACTICE, ("X99001",))
     assert (await sign_in(client, "pat", totp)).status == 303
-    status, shown = await decide(client, "confirm")
+    page_shown = await page(client, "/incidents/INC-1")
+    assert "Draft waiting for you" in page_shown
+    assert 'action="/incidents/INC-1/confirm"' not in page_shown  # no button that would be refused
+    assert "a commissioner confirms or discards it" in page_shown
+    status, shown = await decide(client, "confirm", csrf_from="/account")  # a form posted anyway
     assert status == 403
     assert "a commissioner confirms or discards a draft for several practices" in shown
     async with client.get("/api/incidents/INC-1", headers=AUTH) as reply:

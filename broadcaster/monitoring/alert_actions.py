@@ -109,7 +109,7 @@ class AlertActions:
 
     async def apply(self, alert: Alert, *, actor: Actor) -> AlertResult:
         result = await (self._fire(alert, actor) if alert.firing else self._resolve(alert, actor))
-        if result.outcome is Outcome.DRAFTED and result.incident is not None:
+        if result.outcome is Outcome.DRAFTED and result.incident is not None and self._notices.wanted:
             self._notices.drafted(await self._service.incident(parse_incident_ref(result.incident)))
         log.info(
             "alert_applied", cause=alert.cause_key, outcome=result.outcome.value, incident=result.incident

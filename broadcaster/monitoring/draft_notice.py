@@ -78,6 +78,11 @@ class DraftNotices:
         )
         self._sending: set[asyncio.Task[None]] = set()  # held, so a task is not collected mid-send
 
+    @property
+    def wanted(self) -> bool:
+        """Whether anyone is to be told (BROADCASTER_MONITOR__DRAFT_NOTIFY_EMAIL is set)."""
+        return bool(self._to)
+
     def drafted(self, incident: IncidentView) -> None:
         if not self._to or incident.waiting_draft is None:
             return

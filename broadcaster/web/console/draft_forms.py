@@ -16,9 +16,10 @@ def draft_badge(summary: IncidentSummary) -> str:
     return f' <span class="state draft">{escape(label)}</span>' if label else ""
 
 
-def draft_panel(incident: IncidentView, csrf: str) -> str:
-    """The waiting draft, read in full before it is decided, and the two forms that decide it.
-    Each form names the draft's update number, so a newer draft is not confirmed unread."""
+def draft_panel(incident: IncidentView, csrf: str, *, may_decide: bool) -> str:
+    """The waiting draft, read in full before it is decided, and the two forms that decide it
+    (to someone who may). Each form names the draft's update number, so a newer draft is not
+    confirmed unread."""
     waiting = incident.waiting_draft
     if waiting is None:
         return ""
@@ -30,15 +31,19 @@ def draft_panel(incident: IncidentView, csrf: str) -> str:
     else:
         what, after = f"update ({record.status.value})", " Discarding it leaves the thread as it is."
     seq = f'<input type="hidden" name="seq" value="{record.seq}">'
+    buttons = (
+        f'<form method="post" action="/incidents/{ref}/confirm">{csrf}{seq}'
+        '<button type="submit">Confirm and send</button></form>'
+        f'<form method="post" action="/incidents/{ref}/discard">{csrf}{seq}'
+        '<button type="submit" class="secondary">Discard</button></form>'
+        if may_decide
+        else "<p>It reaches other practices too: a commissioner confirms or discards it.</p>"
+    )
     return (
         '<section class="draft" aria-labelledby="draft-heading">'
         '<h2 id="draft-heading">Draft waiting for you</h2>'
         f"<p>{escape(record.author)} raised this {what}. Nothing of it has been sent: "
         f"Confirm sends it, as written, to every practice and channel below.{after}</p>"
         f'<blockquote class="message">{escape(record.message)}</blockquote>'
-        f'<form method="post" action="/incidents/{ref}/confirm">{csrf}{seq}'
-        '<button type="submit">Confirm and send</button></form>'
-        f'<form method="post" action="/incidents/{ref}/discard">{csrf}{seq}'
-        '<button type="submit" class="secondary">Discard</button></form>'
-        "</section>"
+        f"{buttons}</section>"
     )

@@ -22,7 +22,7 @@ from broadcaster.web.bodies import BodyRefused
 from broadcaster.web.console.draft_forms import draft_badge, draft_panel
 from broadcaster.web.console.grid_cells import grid_html
 from broadcaster.web.console.layout import console_page, csrf_field, html_refusals, problem
-from broadcaster.web.console.scope import decidable_incident, reach, visible_incident
+from broadcaster.web.console.scope import decidable_incident, may_decide, reach, visible_incident
 from broadcaster.web.console.send_requests import SHELF, UpdateSendBody, update_request
 
 
@@ -85,7 +85,7 @@ async def _incident_page(
     )
     body = (
         problem(problem_text)
-        + draft_panel(incident, csrf)
+        + draft_panel(incident, csrf, may_decide=may_decide(request, who, incident.summary.audience))
         + f'<p><span class="state {incident.summary.status.value}">{incident.summary.status.value}</span> '
         f"{escape(incident.summary.title)}{draft_badge(incident.summary)}; "
         f"{escape(incident.summary.audience.describe())}</p>"
@@ -103,7 +103,7 @@ def summary_text(counts: Counter[DeliveryState]) -> str:
     if not counts:
         return "Nothing to deliver."
     order = [s for s in DeliveryState if counts.get(s)]
-    done = counts[DeliveryState.DELIVERED] + counts[DeliveryState.FAILED]
+    done = sum(n for state, n in counts.items() if state.is_final)  # a discarded draft's too
     parts = ", ".join(f"{counts[s]} {s.value}" for s in order)
     return f"{done} of {sum(counts.values())} settled: {parts}."
 

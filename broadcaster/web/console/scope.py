@@ -31,15 +31,22 @@ async def visible_incident(request: web.Request, principal: Principal) -> int:
     return incident_id
 
 
+def may_decide(request: web.Request, principal: Principal, audience: Audience) -> bool:
+    """Whether this principal may confirm or discard a draft for `audience`: a practice user only
+    when it reaches no practice but its own (confirming sends to every practice the draft is for)."""
+    if principal.scope is None:
+        return True
+    reached = reach(request, audience)
+    return bool(reached) and reached <= principal.scope
+
+
 async def decidable_incident(request: web.Request, principal: Principal) -> int:
-    """The incident the path's {ref} names, if this principal may confirm or discard its draft:
-    a practice user only when the incident reaches no practice but its own (confirming sends to
-    every practice the draft is for)."""
+    """The incident the path's {ref} names, if this principal may confirm or discard its draft
+    (`may_decide`); NotAllowed otherwise."""
     incident_id = parse_incident_ref(request.match_info["ref"])
     if principal.scope is not None:
         found = await IncidentQueries(request.app[ENGINE]).incident(incident_id)
-        reached = reach(request, found.summary.audience)
-        if not reached or not reached <= principal.scope:
+        if not may_decide(request, principal, found.summary.audience):
             raise NotAllowed(
                 f"{found.ref} reaches practices besides {', '.join(sorted(principal.scope))}; "
                 "a commissioner confirms or discards a draft for several practices"
